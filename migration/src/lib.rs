@@ -1,0 +1,15 @@
+//! Database migrations of the cluster directory, run on start and from this crate's command line.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_directory;
+
+/// Every migration of the directory, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_directory::Migration)]
+    }
+}

@@ -1,0 +1,79 @@
+//! The command line and environment: every option documented in `--help`.
+
+use clap::{Parser, Subcommand};
+use std::net::IpAddr;
+
+/// The default database: a SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://cluster-directory.db?mode=rwc";
+
+/// cluster-directory: the GraphQL directory of Europe's sport & vitality innovation clusters.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// Database to use: `sqlite://FILE?mode=rwc` (the default, embedded) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// What to do; without a command the server starts.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Write a deterministic synthetic dataset of the given size into the database.
+    Generate(GenerateArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) the server serves.
+    Schema,
+}
+
+/// Options of the server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Do not apply pending migrations on start.
+    #[arg(long, env = "NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// Do not load the demo dataset into an empty database on start.
+    #[arg(long, env = "NO_DEMO_DATA")]
+    pub no_demo_data: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most database connections in the pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub max_connections: u32,
+}
+
+/// Options of `generate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenerateArgs {
+    /// Number of clusters.
+    #[arg(long, default_value_t = 1_000)]
+    pub clusters: u32,
+    /// Number of organisations.
+    #[arg(long, default_value_t = 100_000)]
+    pub organisations: u32,
+    /// Number of memberships (at most one per organisation and cluster).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub memberships: u32,
+    /// Number of events.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u32,
+    /// Seed of the generator: the same seed writes the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

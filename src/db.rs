@@ -1,0 +1,66 @@
+//! Connecting to SQLite or PostgreSQL, migrating, and counting the SQL statements sent.
+
+use crate::error::AppResult;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The database the server works on, with a running count of the statements sent to it.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// The SeaORM connection pool.
+    pub conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Opens the pool. SQLite files are created when missing and run in WAL mode with full
+    /// synchronous commits and foreign keys on.
+    pub async fn connect(url: &str, max_connections: u32) -> AppResult<Self> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        let mut conn = sea_orm::Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, statements })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> AppResult<()> {
+        Migrator::up(&self.conn, None).await?;
+        Ok(())
+    }
+
+    /// How many SQL statements this pool has executed since it opened.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Which database engine this is.
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> AppResult<()> {
+        self.conn.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! Themes of a cluster.
+
+use sea_orm::entity::prelude::*;
+
+/// Themes of a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "cluster_theme")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub cluster_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub theme_id: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,97 @@
+//! The application's one error type, its stable GraphQL codes, and how internal causes are hidden.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// Every error the application reports. It deliberately has no `Display`, so that a `?` in a
+/// resolver goes through [`From<AppError>`] below and never copies internal text to a client.
+#[derive(Debug)]
+pub enum AppError {
+    /// The thing asked for does not exist (or is not visible to the caller).
+    NotFound(String),
+    /// The request's input is wrong; `field` names the argument or input field to fix.
+    BadUserInput {
+        /// What is wrong and how to fix it.
+        message: String,
+        /// The argument or input field at fault, when there is one.
+        field: Option<String>,
+    },
+    /// The request conflicts with the data's current state.
+    Conflict(String),
+    /// Something failed inside the server; logged with its chain, shown as a bare `INTERNAL`.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error about one field.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// A `NOT_FOUND` error.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    /// The stable code clients can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The message safe to show to a client.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::NotFound(m) | Self::Conflict(m) => m.clone(),
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::Internal(_) => "internal server error".to_owned(),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+/// Writes an error and all its sources on one line, for the log.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if let AppError::Internal(cause) = &err {
+            tracing::error!(error = %chain(cause.as_ref()), "internal error");
+        }
+        let code = err.code();
+        let field = match &err {
+            AppError::BadUserInput { field, .. } => field.clone(),
+            _ => None,
+        };
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
+    }
+}
+
+/// Results of the services and resolvers.
+pub type AppResult<T> = Result<T, AppError>;

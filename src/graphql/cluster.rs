@@ -1,0 +1,435 @@
+//! Clusters and their labels: the regional innovation networks at the heart of the directory.
+
+use super::connection::*;
+use super::event::{EVENT_ORDER, EventFilterInput};
+use super::loader::Loaders;
+use super::node::{global_id, parse_id_of};
+use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
+use super::region::themes_of;
+use super::types::*;
+use crate::domain::{ClusterKind, LabelLevel};
+use crate::entities::{
+    cluster, cluster_label, event, indicator, kpi, membership, organisation, participant, region,
+};
+use crate::error::AppError;
+use crate::services::cluster::ClusterFilter;
+use crate::services::filter::{CountryCode, NutsPrefix, Text, col};
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+
+wrapper!(
+    /// A regional open-innovation cluster: a network of companies, knowledge institutions,
+    /// SportFieldLabs and public authorities, run by a managing organisation.
+    Cluster, cluster
+);
+wrapper!(
+    /// A cluster-management excellence label (e.g. ESCA/EUCLES Bronze, Silver or Gold).
+    ClusterLabel, cluster_label
+);
+
+/// Narrows a list of clusters; every part given must match.
+#[derive(InputObject, Default, Clone)]
+pub struct ClusterFilterInput {
+    /// Working on any of these themes (slugs, e.g. `health`).
+    pub themes: Option<Vec<String>>,
+    /// In a region whose NUTS code starts with this (`NL` finds `NL414`).
+    pub region: Option<String>,
+    /// In this country (ISO 3166-1 alpha-2, e.g. `ES`).
+    pub country: Option<String>,
+    /// Of any of these kinds.
+    pub kinds: Option<Vec<ClusterKind>>,
+    /// Holding a label of this level.
+    pub label: Option<LabelLevel>,
+    /// Name or description contains this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl ClusterFilterInput {
+    /// Validates the filter.
+    pub fn parse(self) -> Result<ClusterFilter, AppError> {
+        Ok(ClusterFilter {
+            themes: self.themes.unwrap_or_default(),
+            region: self
+                .region
+                .map(|r| NutsPrefix::parse("filter.region", &r))
+                .transpose()?,
+            country: self
+                .country
+                .map(|c| CountryCode::parse("filter.country", &c))
+                .transpose()?,
+            kinds: self.kinds.unwrap_or_default(),
+            label: self.label,
+            text: self
+                .text
+                .map(|t| Text::parse("filter.text", &t))
+                .transpose()?
+                .flatten(),
+        })
+    }
+}
+
+/// The top-level cluster queries.
+#[derive(Default)]
+pub struct ClusterQuery;
+
+#[Object]
+impl ClusterQuery {
+    /// One cluster, by `id` or by `slug` (give exactly one).
+    async fn cluster(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cluster's id.")] id: Option<ID>,
+        #[graphql(desc = "The cluster's slug, e.g. `indescat`.")] slug: Option<String>,
+    ) -> async_graphql::Result<Option<Cluster>> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let q = match (id, slug) {
+            (Some(id), None) => cluster::Entity::find()
+                .filter(cluster::Column::PublicId.eq(parse_id_of("Cluster", &id)?)),
+            (None, Some(slug)) => cluster::Entity::find().filter(cluster::Column::Slug.eq(slug)),
+            _ => {
+                return Err(AppError::bad_input("id", "give exactly one of `id` and `slug`").into());
+            }
+        };
+        let found = q.one(db).await.map_err(AppError::from)?;
+        Ok(Some(Cluster(found.ok_or_else(|| {
+            AppError::not_found("no cluster has this id or slug")
+        })?)))
+    }
+
+    /// Clusters, filtered and ordered; by name when no order is given.
+    async fn clusters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<ClusterFilterInput>,
+        #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ClusterConnection> {
+        let sort = by_name("cluster").sort(order_by)?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let q = cluster::Entity::find()
+            .filter(filter.condition())
+            .into_query();
+        top::<cluster::Model, _>(
+            ctx,
+            q,
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+}
+
+/// How labels are listed.
+const LABEL_ORDER: Orderable = Orderable {
+    table: "cluster_label",
+    name_column: "issuer",
+    fields: &[OrderField::CreatedAt],
+};
+
+#[Object]
+impl Cluster {
+    /// Globally unique, stable id.
+    pub async fn id(&self) -> ID {
+        global_id("Cluster", self.0.public_id)
+    }
+    /// Stable short name, e.g. `sports-and-technology`; use it in filters and URLs.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Name of the cluster.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Kind of cluster.
+    async fn kind(&self) -> ClusterKind {
+        self.0.kind
+    }
+    /// What the cluster is and does.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Year the cluster was established.
+    async fn year_established(&self) -> Option<i32> {
+        self.0.year_established
+    }
+    /// Website.
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+    /// General contact email address of the cluster.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// ISO 3166-1 alpha-2 code of the cluster's country.
+    async fn country_code(&self) -> &str {
+        &self.0.country_code
+    }
+    /// Innovation turnover of the cluster's members, in euro a year.
+    async fn innovation_turnover_eur(&self) -> Option<i64> {
+        self.0.innovation_turnover_eur
+    }
+    /// The region the cluster is based in.
+    async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
+        let Some(id) = self.0.region_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<region::Entity>(id)
+            .await?
+            .map(Region))
+    }
+    /// The organisation that manages the cluster.
+    async fn managing_organisation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Organisation>> {
+        let Some(id) = self.0.managing_organisation_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<organisation::Entity>(id)
+            .await?
+            .map(Organisation))
+    }
+    /// Themes the cluster works on.
+    async fn themes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ThemeConnection> {
+        themes_of(
+            ctx,
+            self.0.id,
+            "cluster_theme",
+            "cluster_id",
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// Cluster-management labels the cluster holds.
+    async fn labels(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ClusterLabelConnection> {
+        let q = cluster_label::Entity::find().into_query();
+        nested::<cluster_label::Model, _>(
+            ctx,
+            self.0.id,
+            q,
+            ("cluster_label", "cluster_id"),
+            LABEL_ORDER.sort(None)?,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// Member organisations with their roles, in order of joining.
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<MembershipConnection> {
+        let q = membership::Entity::find().into_query();
+        let sort = by_creation("membership").sort(None)?;
+        nested::<membership::Model, _>(
+            ctx,
+            self.0.id,
+            q,
+            ("membership", "cluster_id"),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// The cluster's part in collaborations (inter-cluster projects), with its role.
+    async fn participations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ParticipantConnection> {
+        let q = participant::Entity::find().into_query();
+        let sort = by_creation("participant").sort(None)?;
+        nested::<participant::Model, _>(
+            ctx,
+            self.0.id,
+            q,
+            ("participant", "cluster_id"),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// Events the cluster organises; upcoming ones (ongoing included) unless the filter says otherwise.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list; without `from`, only events not yet ended.")]
+        filter: Option<EventFilterInput>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let filter = filter.unwrap_or_default().parse()?;
+        let mut q = event::Entity::find()
+            .filter(filter.condition())
+            .into_query();
+        q.inner_join(
+            Alias::new("event_organiser"),
+            col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),
+        );
+        nested::<event::Model, _>(
+            ctx,
+            self.0.id,
+            q,
+            ("event_organiser", "cluster_id"),
+            EVENT_ORDER.sort(None)?,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// The cluster's regional state of affairs: indicators by year.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only indicators of this year.")] year: Option<i32>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<IndicatorConnection> {
+        let mut q = indicator::Entity::find();
+        if let Some(y) = year {
+            q = q.filter(indicator::Column::Year.eq(y));
+        }
+        let sort = by_creation("indicator").sort(None)?;
+        nested::<indicator::Model, _>(
+            ctx,
+            self.0.id,
+            q.into_query(),
+            ("indicator", "cluster_id"),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// The cluster's KPIs: targets against actuals per period.
+    async fn kpis(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<KpiConnection> {
+        let sort = by_creation("kpi").sort(None)?;
+        nested::<kpi::Model, _>(
+            ctx,
+            self.0.id,
+            kpi::Entity::find().into_query(),
+            ("kpi", "cluster_id"),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// When this record was added.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When this record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[Object]
+impl ClusterLabel {
+    /// Globally unique, stable id.
+    pub async fn id(&self) -> ID {
+        global_id("ClusterLabel", self.0.public_id)
+    }
+    /// Who awarded the label, e.g. `ESCA`.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+    /// Level of the label.
+    async fn level(&self) -> LabelLevel {
+        self.0.level
+    }
+    /// Day the label was awarded.
+    async fn awarded_on(&self) -> NaiveDate {
+        self.0.awarded_on
+    }
+    /// Day the label expires.
+    async fn expires_on(&self) -> Option<NaiveDate> {
+        self.0.expires_on
+    }
+    /// The cluster holding the label.
+    async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cluster>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<cluster::Entity>(self.0.cluster_id)
+            .await?
+            .map(Cluster))
+    }
+}

@@ -1,0 +1,268 @@
+//! Relay cursor connections: the generic page type every list returns, and the helpers that
+//! fill it from a top-level query or, batched through a DataLoader, from a nested one.
+
+use super::loader::{Loaders, NestedKey};
+use super::types::*;
+use crate::error::AppError;
+use crate::services::page::{self, Nested, Page, PageRequest, Sort};
+use async_graphql::{Context, SimpleObject};
+use sea_orm::FromQueryResult;
+use sea_orm::sea_query::SelectStatement;
+use std::sync::Arc;
+
+/// Where a page lies in its list.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    /// More items follow this page.
+    pub has_next_page: bool,
+    /// More items precede this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first item of this page.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of this page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of items that can be built from a page of models.
+pub trait ConnectionType: Sized {
+    /// The item type.
+    type Node: Clone;
+    /// Assembles the connection.
+    fn build(edges: Vec<(String, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
+
+    /// Wraps a page of models as a connection of their GraphQL types.
+    fn from_page<M>(page: Page<M>) -> Self
+    where
+        Self::Node: From<M>,
+    {
+        let page_info = PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
+            start_cursor: page.items.first().map(|(c, _)| c.clone()),
+            end_cursor: page.items.last().map(|(c, _)| c.clone()),
+        };
+        let edges = page
+            .items
+            .into_iter()
+            .map(|(c, m)| (c, Self::Node::from(m)))
+            .collect();
+        Self::build(edges, page_info, page.total.unwrap_or_default())
+    }
+}
+
+/// Declares the connection and edge types of one item type.
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ident, $doc:literal, $edge_doc:literal) => {
+        #[doc = $edge_doc]
+        #[derive(SimpleObject, Clone)]
+        pub struct $edge {
+            /// Opaque position of this item: pass it as `after` or `before` to page from here.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        #[doc = $doc]
+        #[derive(SimpleObject)]
+        pub struct $conn {
+            /// The items of this page with their cursors.
+            pub edges: Vec<$edge>,
+            /// The items of this page, without cursors.
+            pub nodes: Vec<$node>,
+            /// Where this page lies in the whole list.
+            pub page_info: PageInfo,
+            /// How many items the whole list holds, across all pages.
+            pub total_count: u64,
+        }
+
+        impl ConnectionType for $conn {
+            type Node = $node;
+            fn build(edges: Vec<(String, $node)>, page_info: PageInfo, total_count: u64) -> Self {
+                let nodes = edges.iter().map(|(_, n)| n.clone()).collect();
+                let edges = edges
+                    .into_iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect();
+                Self {
+                    edges,
+                    nodes,
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    };
+}
+
+connection!(
+    RegionConnection,
+    RegionEdge,
+    Region,
+    "A page of regions.",
+    "A region and its cursor."
+);
+connection!(
+    ThemeConnection,
+    ThemeEdge,
+    Theme,
+    "A page of themes.",
+    "A theme and its cursor."
+);
+connection!(
+    ClusterConnection,
+    ClusterEdge,
+    Cluster,
+    "A page of clusters.",
+    "A cluster and its cursor."
+);
+connection!(
+    ClusterLabelConnection,
+    ClusterLabelEdge,
+    ClusterLabel,
+    "A page of cluster labels.",
+    "A cluster label and its cursor."
+);
+connection!(
+    OrganisationConnection,
+    OrganisationEdge,
+    Organisation,
+    "A page of organisations.",
+    "An organisation and its cursor."
+);
+connection!(
+    MembershipConnection,
+    MembershipEdge,
+    Membership,
+    "A page of memberships.",
+    "A membership and its cursor."
+);
+connection!(
+    ContactConnection,
+    ContactEdge,
+    Contact,
+    "A page of contacts.",
+    "A contact and its cursor."
+);
+connection!(
+    CollaborationConnection,
+    CollaborationEdge,
+    Collaboration,
+    "A page of collaborations.",
+    "A collaboration and its cursor."
+);
+connection!(
+    ParticipantConnection,
+    ParticipantEdge,
+    Participant,
+    "A page of participants.",
+    "A participant and its cursor."
+);
+connection!(
+    EventConnection,
+    EventEdge,
+    Event,
+    "A page of events.",
+    "An event and its cursor."
+);
+connection!(
+    EventOrganiserConnection,
+    EventOrganiserEdge,
+    EventOrganiser,
+    "A page of event organisers.",
+    "An event organiser and its cursor."
+);
+connection!(
+    OfferNeedConnection,
+    OfferNeedEdge,
+    OfferNeed,
+    "A page of offers and needs.",
+    "An offer or need and its cursor."
+);
+connection!(
+    IndicatorConnection,
+    IndicatorEdge,
+    Indicator,
+    "A page of state-of-affairs indicators.",
+    "An indicator and its cursor."
+);
+connection!(
+    KpiConnection,
+    KpiEdge,
+    Kpi,
+    "A page of KPIs.",
+    "A KPI and its cursor."
+);
+
+/// The Relay arguments of a list field, as the client sent them.
+#[derive(Default, Debug, Clone)]
+pub struct PageArgs {
+    /// `first`.
+    pub first: Option<i32>,
+    /// `after`.
+    pub after: Option<String>,
+    /// `last`.
+    pub last: Option<i32>,
+    /// `before`.
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    /// Validates the arguments for a list in this ordering.
+    pub fn request(&self, sort: &Sort) -> Result<PageRequest, AppError> {
+        PageRequest::parse(
+            self.first,
+            self.after.as_deref(),
+            self.last,
+            self.before.as_deref(),
+            sort,
+        )
+    }
+}
+
+/// Whether the client selected `totalCount` on this connection field.
+fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// A top-level list: one page of `query` in `sort` order.
+pub async fn top<M, C>(
+    ctx: &Context<'_>,
+    query: SelectStatement,
+    sort: Sort,
+    args: PageArgs,
+) -> async_graphql::Result<C>
+where
+    M: FromQueryResult,
+    C: ConnectionType,
+    C::Node: From<M>,
+{
+    let req = args.request(&sort)?;
+    let db = &ctx.data::<Loaders>()?.db;
+    let page = page::page::<M>(&db.conn, query, &sort, &req, wants_total(ctx)).await?;
+    Ok(C::from_page(page))
+}
+
+/// A nested list under `parent`: batched with the same list under every other parent of the
+/// request into one statement (plus one for totals).
+pub async fn nested<M, C>(
+    ctx: &Context<'_>,
+    parent: i64,
+    query: SelectStatement,
+    partition: (&'static str, &'static str),
+    sort: Sort,
+    args: PageArgs,
+) -> async_graphql::Result<C>
+where
+    M: FromQueryResult + Clone + Send + Sync + 'static,
+    C: ConnectionType,
+    C::Node: From<M>,
+{
+    let req = args.request(&sort)?;
+    let nested = Arc::new(Nested::new(query, partition, sort, req, wants_total(ctx)));
+    let loaders = ctx.data::<Loaders>()?;
+    let page = loaders
+        .pages::<M>()
+        .load_one(NestedKey { parent, nested })
+        .await?;
+    Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+}

@@ -1,0 +1,220 @@
+//! The GraphQL schema: one query type per domain, merged, with the `node` entry point.
+
+pub mod cluster;
+pub mod collaboration;
+pub mod connection;
+pub mod event;
+pub mod indicator;
+pub mod loader;
+pub mod node;
+pub mod offer_need;
+pub mod ordering;
+pub mod organisation;
+pub mod region;
+pub mod types;
+
+use crate::entities as e;
+use crate::error::AppError;
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, MergedObject, Object, Schema};
+use connection::*;
+use loader::Loaders;
+use node::{Node, parse_global_id, parse_id_of};
+use ordering::{Ordering, by_name};
+use region::REGION_ORDER;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+use types::*;
+
+/// The schema the server serves.
+pub type DirectorySchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Every query of the directory.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    DirectoryQuery,
+    cluster::ClusterQuery,
+    organisation::OrganisationQuery,
+    collaboration::CollaborationQuery,
+    event::EventQuery,
+    offer_need::OfferNeedQuery,
+);
+
+/// Builds the schema; the per-request [`Loaders`] are added to each request by the HTTP layer.
+pub fn build_schema() -> DirectorySchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish()
+}
+
+/// Node lookup, regions and themes.
+#[derive(Default)]
+pub struct DirectoryQuery;
+
+macro_rules! find_node {
+    ($db:expr, $uuid:expr, $module:ident, $variant:ident) => {
+        e::$module::Entity::find()
+            .filter(e::$module::Column::PublicId.eq($uuid))
+            .one($db)
+            .await
+            .map_err(AppError::from)?
+            .map(|m| Node::$variant($variant(m)))
+    };
+}
+
+#[Object]
+impl DirectoryQuery {
+    /// Any item by its global id; null when nothing (visible to you) has that id.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as returned in any `id` field.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let (kind, uuid) = parse_global_id(&id)?;
+        Ok(match kind.as_str() {
+            "Region" => find_node!(db, uuid, region, Region),
+            "Theme" => find_node!(db, uuid, theme, Theme),
+            "Cluster" => find_node!(db, uuid, cluster, Cluster),
+            "ClusterLabel" => find_node!(db, uuid, cluster_label, ClusterLabel),
+            "Organisation" => find_node!(db, uuid, organisation, Organisation),
+            "Membership" => find_node!(db, uuid, membership, Membership),
+            "Contact" => e::contact::Entity::find()
+                .filter(e::contact::Column::PublicId.eq(uuid))
+                .filter(e::contact::Column::Visibility.eq(crate::domain::Visibility::Public))
+                .one(db)
+                .await
+                .map_err(AppError::from)?
+                .map(|m| Node::Contact(Contact(m))),
+            "Collaboration" => find_node!(db, uuid, collaboration, Collaboration),
+            "Participant" => find_node!(db, uuid, participant, Participant),
+            "Event" => find_node!(db, uuid, event, Event),
+            "OfferNeed" => find_node!(db, uuid, offer_need, OfferNeed),
+            "Indicator" => find_node!(db, uuid, indicator, Indicator),
+            "Kpi" => find_node!(db, uuid, kpi, Kpi),
+            _ => None,
+        })
+    }
+
+    /// One region, by `id` or by NUTS `code` (give exactly one).
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The region's id.")] id: Option<ID>,
+        #[graphql(desc = "The region's NUTS code, e.g. `NL414`.")] code: Option<String>,
+    ) -> async_graphql::Result<Option<Region>> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let q = match (id, code) {
+            (Some(id), None) => e::region::Entity::find()
+                .filter(e::region::Column::PublicId.eq(parse_id_of("Region", &id)?)),
+            (None, Some(code)) => e::region::Entity::find()
+                .filter(e::region::Column::Code.eq(code.trim().to_ascii_uppercase())),
+            _ => {
+                return Err(
+                    AppError::bad_input("code", "give exactly one of `id` and `code`").into(),
+                );
+            }
+        };
+        let found = q.one(db).await.map_err(AppError::from)?;
+        Ok(Some(Region(found.ok_or_else(|| {
+            AppError::not_found("no region has this id or code")
+        })?)))
+    }
+
+    /// Regions, by code unless ordered otherwise.
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only regions of this NUTS level (0 = countries).")] level: Option<i16>,
+        #[graphql(desc = "Only regions whose code starts with this, e.g. `NL`.")]
+        code_prefix: Option<String>,
+        #[graphql(desc = "Order of the list; by code when omitted.")] order_by: Option<Ordering>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<RegionConnection> {
+        let sort = REGION_ORDER.sort(order_by)?;
+        let mut q = e::region::Entity::find();
+        if let Some(level) = level {
+            if !(0..=3).contains(&level) {
+                return Err(
+                    AppError::bad_input("level", "NUTS levels are 0 (country) to 3").into(),
+                );
+            }
+            q = q.filter(e::region::Column::Level.eq(level));
+        }
+        if let Some(prefix) = code_prefix {
+            let p = crate::services::filter::NutsPrefix::parse("codePrefix", &prefix)?;
+            q = q.filter(
+                Expr::col((e::region::Entity, e::region::Column::Code)).like(format!("{}%", p.0)),
+            );
+        }
+        top::<e::region::Model, _>(
+            ctx,
+            q.into_query(),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+
+    /// One theme, by `id` or by `slug` (give exactly one).
+    async fn theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The theme's id.")] id: Option<ID>,
+        #[graphql(desc = "The theme's slug, e.g. `health`.")] slug: Option<String>,
+    ) -> async_graphql::Result<Option<Theme>> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let q = match (id, slug) {
+            (Some(id), None) => e::theme::Entity::find()
+                .filter(e::theme::Column::PublicId.eq(parse_id_of("Theme", &id)?)),
+            (None, Some(slug)) => e::theme::Entity::find().filter(e::theme::Column::Slug.eq(slug)),
+            _ => {
+                return Err(
+                    AppError::bad_input("slug", "give exactly one of `id` and `slug`").into(),
+                );
+            }
+        };
+        let found = q.one(db).await.map_err(AppError::from)?;
+        Ok(Some(Theme(found.ok_or_else(|| {
+            AppError::not_found("no theme has this id or slug")
+        })?)))
+    }
+
+    /// Themes and sectors, by name unless ordered otherwise.
+    async fn themes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the four core themes of cooperation (`true`) or only the others (`false`)."
+        )]
+        core: Option<bool>,
+        #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ThemeConnection> {
+        let sort = by_name("theme").sort(order_by)?;
+        let mut q = e::theme::Entity::find();
+        if let Some(core) = core {
+            q = q.filter(e::theme::Column::Core.eq(core));
+        }
+        top::<e::theme::Model, _>(
+            ctx,
+            q.into_query(),
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+}

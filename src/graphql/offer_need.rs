@@ -1,0 +1,178 @@
+//! Offers and needs: what SMEs put forward, to be matched with companies of other clusters.
+
+use super::connection::*;
+use super::loader::Loaders;
+use super::node::{global_id, parse_id_of};
+use super::ordering::{OrderField, Orderable, Ordering};
+use super::region::themes_of;
+use super::types::*;
+use crate::domain::OfferNeedKind;
+use crate::entities::{offer_need, organisation};
+use crate::error::AppError;
+use crate::services::filter::Text;
+use crate::services::offer_need::OfferNeedFilter;
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+
+wrapper!(
+    /// Something an organisation offers or needs (the Enterprise Europe Network kinds).
+    OfferNeed, offer_need
+);
+
+/// How offers and needs are ordered: newest first unless asked otherwise.
+const OFFER_NEED_ORDER: Orderable = Orderable {
+    table: "offer_need",
+    name_column: "title",
+    fields: &[
+        OrderField::CreatedAt,
+        OrderField::Name,
+        OrderField::UpdatedAt,
+    ],
+};
+
+/// Narrows a list of offers and needs; every part given must match.
+#[derive(InputObject, Default, Clone)]
+pub struct OfferNeedFilterInput {
+    /// Of any of these kinds.
+    pub kinds: Option<Vec<OfferNeedKind>>,
+    /// On any of these themes (slugs).
+    pub themes: Option<Vec<String>>,
+    /// Put forward by members of any of these clusters (slugs).
+    pub clusters: Option<Vec<String>>,
+    /// Title or description contains this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+/// The top-level offer/need queries.
+#[derive(Default)]
+pub struct OfferNeedQuery;
+
+#[Object]
+impl OfferNeedQuery {
+    /// One offer or need, by id.
+    async fn offer_need(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The offer's or need's id.")] id: ID,
+    ) -> async_graphql::Result<Option<OfferNeed>> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let found = offer_need::Entity::find()
+            .filter(offer_need::Column::PublicId.eq(parse_id_of("OfferNeed", &id)?))
+            .one(db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Some(OfferNeed(found.ok_or_else(|| {
+            AppError::not_found("no offer or need has this id")
+        })?)))
+    }
+
+    /// Offers and needs, newest first unless ordered otherwise.
+    async fn offers_and_needs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list.")] filter: Option<OfferNeedFilterInput>,
+        #[graphql(desc = "Order of the list; by creation when omitted.")] order_by: Option<
+            Ordering,
+        >,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<OfferNeedConnection> {
+        let sort = OFFER_NEED_ORDER.sort(order_by)?;
+        let f = filter.unwrap_or_default();
+        let filter = OfferNeedFilter {
+            kinds: f.kinds.unwrap_or_default(),
+            themes: f.themes.unwrap_or_default(),
+            clusters: f.clusters.unwrap_or_default(),
+            text: f
+                .text
+                .map(|t| Text::parse("filter.text", &t))
+                .transpose()?
+                .flatten(),
+        };
+        let q = offer_need::Entity::find()
+            .filter(filter.condition())
+            .into_query();
+        top::<offer_need::Model, _>(
+            ctx,
+            q,
+            sort,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+}
+
+#[Object]
+impl OfferNeed {
+    /// Globally unique, stable id.
+    pub async fn id(&self) -> ID {
+        global_id("OfferNeed", self.0.public_id)
+    }
+    /// Kind of offer or need.
+    async fn kind(&self) -> OfferNeedKind {
+        self.0.kind
+    }
+    /// Whether this is an offer (rather than a need).
+    async fn is_offer(&self) -> bool {
+        self.0.kind.is_offer()
+    }
+    /// Short title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// What is offered or needed.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Open until this day.
+    async fn valid_until(&self) -> Option<NaiveDate> {
+        self.0.valid_until
+    }
+    /// The organisation offering or needing it.
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organisation>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<organisation::Entity>(self.0.organisation_id)
+            .await?
+            .map(Organisation))
+    }
+    /// Themes it concerns.
+    async fn themes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ThemeConnection> {
+        themes_of(
+            ctx,
+            self.0.id,
+            "offer_need_theme",
+            "offer_need_id",
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
+    }
+    /// When it was put forward.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

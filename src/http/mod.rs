@@ -1,0 +1,49 @@
+//! The HTTP surface: GraphiQL at `/`, GraphQL over HTTP at `/graphql`, liveness at `/health`,
+//! behind CORS, compression, a body limit, request ids and request tracing.
+
+mod graphql;
+mod health;
+
+use crate::db::Database;
+use crate::graphql::DirectorySchema;
+use axum::Router;
+use axum::http::{HeaderName, Method, header};
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The GraphQL schema.
+    pub schema: DirectorySchema,
+    /// The database.
+    pub db: Database,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The application's routes and middleware.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .max_age(Duration::from_secs(3600));
+    Router::new()
+        .route("/", get(graphql::playground))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/health", get(health::health))
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

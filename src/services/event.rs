@@ -1,0 +1,94 @@
+//! Which events a list shows: upcoming by default, by dates, theme, organiser, format and place.
+
+use super::filter::{CountryCode, Text, col, has_theme, ids_by_slug, text_matches};
+use crate::domain::{EventFormat, EventStatus};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Cond, ExprTrait, Query};
+
+/// A validated event filter; every part that is set must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EventFilter {
+    /// Ending at or after this instant (ongoing events included).
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Any of these theme slugs.
+    pub themes: Vec<String>,
+    /// Organised by any of these clusters (slugs).
+    pub clusters: Vec<String>,
+    /// Organised within any of these collaborations (slugs).
+    pub collaborations: Vec<String>,
+    /// Any of these formats.
+    pub formats: Vec<EventFormat>,
+    /// Any of these statuses.
+    pub statuses: Vec<EventStatus>,
+    /// Taking place in this country.
+    pub country: Option<CountryCode>,
+    /// Online (`true`) or on-site only (`false`).
+    pub online: Option<bool>,
+    /// In this language (ISO 639-1).
+    pub language: Option<String>,
+    /// Title or description contains.
+    pub text: Option<Text>,
+}
+
+impl EventFilter {
+    /// The filter as a SQL condition on `event`.
+    pub fn condition(&self) -> Cond {
+        let mut c = Cond::all();
+        if let Some(from) = self.from {
+            c = c.add(col("event", "ends_at").gte(from));
+        }
+        if let Some(to) = self.to {
+            c = c.add(col("event", "starts_at").lt(to));
+        }
+        if !self.themes.is_empty() {
+            c = c.add(has_theme("event", "event_theme", "event_id", &self.themes));
+        }
+        let organised_by = |column: &'static str, table: &'static str, slugs: &[String]| {
+            let sub = Query::select()
+                .column(Alias::new("event_id"))
+                .from(Alias::new("event_organiser"))
+                .and_where(col("event_organiser", column).in_subquery(ids_by_slug(table, slugs)))
+                .to_owned();
+            col("event", "id").in_subquery(sub)
+        };
+        if !self.clusters.is_empty() {
+            c = c.add(organised_by("cluster_id", "cluster", &self.clusters));
+        }
+        if !self.collaborations.is_empty() {
+            c = c.add(organised_by(
+                "collaboration_id",
+                "collaboration",
+                &self.collaborations,
+            ));
+        }
+        if !self.formats.is_empty() {
+            c = c.add(
+                col("event", "format")
+                    .is_in(self.formats.iter().map(sea_orm::ActiveEnum::to_value)),
+            );
+        }
+        if !self.statuses.is_empty() {
+            c = c.add(
+                col("event", "status")
+                    .is_in(self.statuses.iter().map(sea_orm::ActiveEnum::to_value)),
+            );
+        }
+        if let Some(cc) = &self.country {
+            c = c.add(col("event", "country_code").eq(cc.0.clone()));
+        }
+        match self.online {
+            Some(true) => c = c.add(col("event", "online_url").is_not_null()),
+            Some(false) => c = c.add(col("event", "online_url").is_null()),
+            None => {}
+        }
+        if let Some(lang) = &self.language {
+            c = c.add(col("event", "language").eq(lang.clone()));
+        }
+        if let Some(t) = &self.text {
+            c = c.add(text_matches("event", &["title", "description"], t));
+        }
+        c
+    }
+}

@@ -1,0 +1,331 @@
+//! `generate`: a deterministic synthetic dataset of any size, written with multi-row inserts,
+//! for load tests and benchmarks. The same seed and sizes always write the same rows.
+
+use crate::config::GenerateArgs;
+use crate::domain::*;
+use crate::entities::*;
+use crate::error::AppResult;
+use crate::services::demo;
+use crate::services::organisation::pack_nace;
+use chrono::{Duration, TimeZone, Utc};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, EntityTrait, QuerySelect, TransactionSession,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// Rows per INSERT statement: well under both engines' limits on bound parameters.
+const CHUNK: usize = 1_000;
+
+const COUNTRIES: &[(&str, &str)] = &[
+    ("NL", "NL414"),
+    ("ES", "ES511"),
+    ("FR", "FRK27"),
+    ("HU", "HU321"),
+    ("BE", "BE211"),
+    ("BE", "BE100"),
+    ("FI", "FI"),
+    ("PL", "PL"),
+];
+const KINDS: &[ClusterKind] = &[
+    ClusterKind::OpenInnovationCluster,
+    ClusterKind::SpearheadCluster,
+    ClusterKind::InnovativeBusinessNetwork,
+    ClusterKind::Other,
+];
+const TYPES: &[OrganisationType] = &[
+    OrganisationType::Sme,
+    OrganisationType::Sme,
+    OrganisationType::Sme,
+    OrganisationType::StartUp,
+    OrganisationType::LargeCompany,
+    OrganisationType::KnowledgeInstitution,
+    OrganisationType::University,
+    OrganisationType::SportFieldLab,
+    OrganisationType::PublicAuthority,
+    OrganisationType::SportsClub,
+];
+const SIZES: &[SizeClass] = &[SizeClass::Micro, SizeClass::Small, SizeClass::Medium];
+const FORMATS: &[EventFormat] = &[
+    EventFormat::B2bMatchmaking,
+    EventFormat::CompanyVisit,
+    EventFormat::NetworkEvent,
+    EventFormat::Webinar,
+    EventFormat::Conference,
+    EventFormat::Workshop,
+];
+const NACE: &[&str] = &[
+    "C32.30", "C14.19", "R93.11", "R93.13", "R93.19", "M72.19", "N79.90", "Q86.90",
+];
+const WORDS: &[&str] = &[
+    "Active", "Alpine", "Smart", "Vital", "Green", "Motion", "Peak", "Nordic", "Urban", "Blue",
+    "Pulse", "Trail",
+];
+
+/// What `generate` wrote.
+#[derive(Debug)]
+pub struct Generated {
+    /// Clusters written.
+    pub clusters: u32,
+    /// Organisations written.
+    pub organisations: u32,
+    /// Memberships written.
+    pub memberships: u32,
+    /// Events written.
+    pub events: u32,
+}
+
+fn uuid(rng: &mut fastrand::Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid()
+}
+
+async fn insert_chunks<A, I>(db: &impl ConnectionTrait, rows: I) -> AppResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+    I: IntoIterator<Item = A>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes the synthetic dataset in one transaction, after the demo data (for themes and regions).
+pub async fn generate(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    args: &GenerateArgs,
+) -> AppResult<Generated> {
+    demo::load_if_empty(db).await?;
+    let txn = db.begin().await?;
+    let mut rng = fastrand::Rng::with_seed(args.seed);
+    let now = Utc::now();
+    let themes: Vec<i64> = theme::Entity::find()
+        .select_only()
+        .column(theme::Column::Id)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let regions: Vec<(i64, String)> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Id)
+        .column(region::Column::Code)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let region_of = |code: &str| regions.iter().find(|(_, c)| c == code).map(|(id, _)| *id);
+    let tag = format!("gen{}", args.seed);
+
+    let first_org = next_id(&txn, "organisation").await?;
+    let orgs = (0..args.organisations)
+        .map(|i| {
+            let (country, region) = COUNTRIES[i as usize % COUNTRIES.len()];
+            let org_type = TYPES[rng.usize(..TYPES.len())];
+            let nace = vec![NACE[rng.usize(..NACE.len())].to_owned()];
+            organisation::ActiveModel {
+                public_id: Set(uuid(&mut rng)),
+                slug: Set(format!("{tag}-org-{i}")),
+                name: Set(format!(
+                    "{} {} {i}",
+                    WORDS[rng.usize(..WORDS.len())],
+                    WORDS[rng.usize(..WORDS.len())]
+                )),
+                org_type: Set(org_type),
+                size_class: Set(matches!(
+                    org_type,
+                    OrganisationType::Sme | OrganisationType::StartUp
+                )
+                .then(|| SIZES[rng.usize(..SIZES.len())])),
+                headcount: Set(None),
+                nace_codes: Set(pack_nace(&nace)),
+                nace_version: Set(Some("NACE Rev. 2".to_owned())),
+                country_code: Set(country.to_owned()),
+                region_id: Set(region_of(region)),
+                city: Set(None),
+                website: Set(Some(format!("https://{tag}-org-{i}.example.org"))),
+                description: Set(Some(
+                    "Synthetic organisation written by `generate`.".to_owned(),
+                )),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect::<Vec<_>>();
+    insert_chunks(&txn, orgs).await?;
+    insert_chunks(
+        &txn,
+        (0..args.organisations).map(|i| organisation_theme::ActiveModel {
+            organisation_id: Set(first_org + i as i64),
+            theme_id: Set(themes[i as usize % themes.len()]),
+        }),
+    )
+    .await?;
+
+    let first_cluster = next_id(&txn, "cluster").await?;
+    let clusters = (0..args.clusters)
+        .map(|i| {
+            let (country, region) = COUNTRIES[i as usize % COUNTRIES.len()];
+            cluster::ActiveModel {
+                public_id: Set(uuid(&mut rng)),
+                slug: Set(format!("{tag}-cluster-{i}")),
+                name: Set(format!(
+                    "{} {} Cluster {i}",
+                    WORDS[rng.usize(..WORDS.len())],
+                    WORDS[rng.usize(..WORDS.len())]
+                )),
+                kind: Set(KINDS[i as usize % KINDS.len()]),
+                description: Set(Some("Synthetic cluster written by `generate`.".to_owned())),
+                year_established: Set(Some(2000 + (i % 25) as i32)),
+                website: Set(None),
+                email: Set(None),
+                country_code: Set(country.to_owned()),
+                region_id: Set(region_of(region)),
+                managing_organisation_id: Set(
+                    (args.organisations > 0).then(|| first_org + (i % args.organisations) as i64)
+                ),
+                innovation_turnover_eur: Set(Some(rng.i64(100_000..10_000_000))),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect::<Vec<_>>();
+    insert_chunks(&txn, clusters).await?;
+    insert_chunks(
+        &txn,
+        (0..args.clusters).flat_map(|i| {
+            let a = themes[i as usize % themes.len()];
+            let b = themes[(i as usize + 1) % themes.len()];
+            [a, b].into_iter().map(move |t| cluster_theme::ActiveModel {
+                cluster_id: Set(first_cluster + i as i64),
+                theme_id: Set(t),
+            })
+        }),
+    )
+    .await?;
+
+    // Each organisation joins `per` distinct clusters (the first `extra` one more), spread by a
+    // stride coprime with typical cluster counts so that (cluster, organisation) stays unique.
+    let memberships = if args.clusters == 0 || args.organisations == 0 {
+        0
+    } else {
+        args.memberships
+            .min(args.clusters.saturating_mul(args.organisations))
+    };
+    let (per, extra) = if memberships == 0 {
+        (0, 0)
+    } else {
+        (
+            memberships / args.organisations,
+            memberships % args.organisations,
+        )
+    };
+    let mut mrng = fastrand::Rng::with_seed(args.seed ^ 0x5eed);
+    let rows = (0..args.organisations)
+        .flat_map(|o| {
+            let n = per + u32::from(o < extra);
+            (0..n).map(move |j| (o, (o as u64 * 7 + j as u64 * 101) % args.clusters as u64))
+        })
+        .map(|(o, c)| membership::ActiveModel {
+            public_id: Set(uuid(&mut mrng)),
+            cluster_id: Set(first_cluster + c as i64),
+            organisation_id: Set(first_org + o as i64),
+            role: Set(MembershipRole::Member),
+            since: Set(None),
+            until: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    insert_chunks(&txn, rows).await?;
+
+    let first_event = next_id(&txn, "event").await?;
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let events = (0..args.events)
+        .map(|i| {
+            let (country, _) = COUNTRIES[i as usize % COUNTRIES.len()];
+            let starts = start
+                + Duration::hours(i as i64 % (24 * 365 * 2))
+                + Duration::minutes(rng.i64(0..60));
+            event::ActiveModel {
+                public_id: Set(uuid(&mut rng)),
+                slug: Set(format!("{tag}-event-{i}")),
+                title: Set(format!(
+                    "{} {} meeting {i}",
+                    WORDS[rng.usize(..WORDS.len())],
+                    WORDS[rng.usize(..WORDS.len())]
+                )),
+                description: Set(None),
+                format: Set(FORMATS[i as usize % FORMATS.len()]),
+                starts_at: Set(starts),
+                ends_at: Set(starts + Duration::hours(3)),
+                time_zone: Set("Europe/Brussels".to_owned()),
+                venue: Set(None),
+                city: Set(None),
+                country_code: Set(Some(country.to_owned())),
+                online_url: Set((i % 5 == 0).then(|| format!("https://{tag}.example.org/e/{i}"))),
+                language: Set(Some("en".to_owned())),
+                registration_url: Set(None),
+                status: Set(EventStatus::Scheduled),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect::<Vec<_>>();
+    insert_chunks(&txn, events).await?;
+    insert_chunks(
+        &txn,
+        (0..args.events).map(|i| event_theme::ActiveModel {
+            event_id: Set(first_event + i as i64),
+            theme_id: Set(themes[i as usize % themes.len()]),
+        }),
+    )
+    .await?;
+    let mut org_rng = fastrand::Rng::with_seed(args.seed ^ 0xe7e7);
+    insert_chunks(
+        &txn,
+        (0..args.events)
+            .filter(|_| args.clusters > 0)
+            .map(|i| event_organiser::ActiveModel {
+                public_id: Set(uuid(&mut org_rng)),
+                event_id: Set(first_event + i as i64),
+                cluster_id: Set(Some(first_cluster + (i % args.clusters) as i64)),
+                collaboration_id: Set(None),
+                organisation_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Generated {
+        clusters: args.clusters,
+        organisations: args.organisations,
+        memberships,
+        events: args.events,
+    })
+}
+
+/// The id the next row of `table` will get: ids are assigned in insert order within the transaction.
+async fn next_id(db: &impl ConnectionTrait, table: &str) -> AppResult<i64> {
+    let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM {table}");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 1,
+    })
+}

@@ -1,0 +1,551 @@
+//! Keyset (cursor) pagination over any table: one page of a top-level list, or one page per
+//! parent for nested lists in a single statement (`ROW_NUMBER() OVER (PARTITION BY parent)`).
+//! Pages never use OFFSET, so a page deep in a list costs what the first page costs.
+
+use crate::error::{AppError, AppResult};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Cond, Expr, ExprTrait, Order, OverStatement, Query, SelectStatement,
+    SqliteQueryBuilder, WindowStatement,
+};
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Page size when the client asks for none.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// The value of the sort column at a row, as carried in a cursor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    /// A whole number.
+    Int(i64),
+    /// A point in time.
+    Time(DateTime<Utc>),
+    /// Text.
+    Text(String),
+}
+
+/// How the sort column's values are typed, to read them back from a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// Integer column.
+    Int,
+    /// Timestamp column.
+    Time,
+    /// Text column.
+    Text,
+}
+
+/// One ordering of a list: a column with a kind, a direction, and the table's id as tiebreak.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// Name written into cursors, so a cursor of one ordering is refused by another.
+    pub name: &'static str,
+    /// Table of the sorted entity.
+    pub table: &'static str,
+    /// Sort column in that table.
+    pub column: &'static str,
+    /// Type of the sort column.
+    pub kind: KeyKind,
+    /// Descending instead of ascending.
+    pub desc: bool,
+}
+
+impl Sort {
+    /// An ordering of `table` by `column`.
+    pub const fn new(
+        name: &'static str,
+        table: &'static str,
+        column: &'static str,
+        kind: KeyKind,
+    ) -> Self {
+        Self {
+            name,
+            table,
+            column,
+            kind,
+            desc: false,
+        }
+    }
+
+    /// The same ordering, descending when `desc`.
+    pub fn direction(mut self, desc: bool) -> Self {
+        self.desc = desc;
+        self
+    }
+
+    fn key_expr(&self) -> Expr {
+        Expr::col((Alias::new(self.table), Alias::new(self.column)))
+    }
+
+    fn id_expr(&self) -> Expr {
+        Expr::col((Alias::new(self.table), Alias::new("id")))
+    }
+
+    fn order(&self, backward: bool) -> Order {
+        if self.desc != backward {
+            Order::Desc
+        } else {
+            Order::Asc
+        }
+    }
+
+    /// Rows strictly after (`after == true`) or before the cursor, in this ordering.
+    fn beyond(&self, cursor: &Cursor, after: bool) -> Cond {
+        let forward = after != self.desc;
+        let value = match &cursor.key {
+            SortValue::Int(v) => Expr::val(*v),
+            SortValue::Time(v) => Expr::val(*v),
+            SortValue::Text(v) => Expr::val(v.clone()),
+        };
+        let (key, id) = (self.key_expr(), self.id_expr());
+        let (key_beyond, id_beyond) = if forward {
+            (key.clone().gt(value.clone()), id.gt(cursor.id))
+        } else {
+            (key.clone().lt(value.clone()), id.lt(cursor.id))
+        };
+        Cond::any()
+            .add(key_beyond)
+            .add(Cond::all().add(key.eq(value)).add(id_beyond))
+    }
+
+    fn read_key(&self, row: &QueryResult) -> AppResult<SortValue> {
+        Ok(match self.kind {
+            KeyKind::Int => SortValue::Int(row.try_get("", "_k")?),
+            KeyKind::Time => SortValue::Time(row.try_get("", "_k")?),
+            KeyKind::Text => SortValue::Text(row.try_get("", "_k")?),
+        })
+    }
+}
+
+/// An opaque position in an ordered list.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The ordering the cursor belongs to.
+    pub order: String,
+    /// The sort value at the position.
+    pub key: SortValue,
+    /// The row id at the position (tiebreak).
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The cursor as clients see it: base64url of a small JSON array.
+    pub fn encode(&self) -> String {
+        let raw = serde_json::json!([self.order, self.key, self.id]).to_string();
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Reads a client's cursor, refusing one that is malformed or of another ordering.
+    pub fn decode(field: &str, text: &str, sort: &Sort) -> AppResult<Self> {
+        let bad = || {
+            AppError::bad_input(
+                field,
+                format!(
+                    "`{field}` is not a cursor of this list; pass a `cursor` or `pageInfo` value this list returned"
+                ),
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let (order, key, id): (String, SortValue, i64) =
+            serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let kind_matches = matches!(
+            (&key, sort.kind),
+            (SortValue::Int(_), KeyKind::Int)
+                | (SortValue::Time(_), KeyKind::Time)
+                | (SortValue::Text(_), KeyKind::Text)
+        );
+        if order != sort.name || !kind_matches {
+            return Err(bad());
+        }
+        Ok(Self { order, key, id })
+    }
+}
+
+/// A validated request for one page: how many rows, which way, and between which cursors.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    /// Rows wanted.
+    pub limit: u64,
+    /// Counting back from the end (`last`) instead of forward (`first`).
+    pub backward: bool,
+    /// Only rows after this position.
+    pub after: Option<Cursor>,
+    /// Only rows before this position.
+    pub before: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// Validates Relay pagination arguments for a list in the given ordering.
+    pub fn parse(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+        sort: &Sort,
+    ) -> AppResult<Self> {
+        let size = |field: &str, n: i32| -> AppResult<u64> {
+            match u64::try_from(n) {
+                Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),
+                _ => Err(AppError::bad_input(
+                    field,
+                    format!(
+                        "`{field}` must be between 0 and {MAX_PAGE_SIZE}, got {n}; page through longer lists with cursors"
+                    ),
+                )),
+            }
+        };
+        let (limit, backward) = match (first, last) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::bad_input(
+                    "last",
+                    "pass either `first` or `last`, not both",
+                ));
+            }
+            (Some(n), None) => (size("first", n)?, false),
+            (None, Some(n)) => (size("last", n)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, false),
+        };
+        Ok(Self {
+            limit,
+            backward,
+            after: after
+                .map(|c| Cursor::decode("after", c, sort))
+                .transpose()?,
+            before: before
+                .map(|c| Cursor::decode("before", c, sort))
+                .transpose()?,
+        })
+    }
+
+    /// The first page in the default size.
+    pub fn first_page() -> Self {
+        Self {
+            limit: DEFAULT_PAGE_SIZE,
+            backward: false,
+            after: None,
+            before: None,
+        }
+    }
+}
+
+/// One page of a list, each item with its cursor.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    /// The rows with their cursors, in list order.
+    pub items: Vec<(String, T)>,
+    /// More rows follow the last one.
+    pub has_next: bool,
+    /// More rows precede the first one.
+    pub has_previous: bool,
+    /// Rows in the whole (filtered) list, when asked for.
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    /// An empty page.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+            total: Some(0),
+        }
+    }
+
+    fn from_rows(mut rows: Vec<(Cursor, T)>, req: &PageRequest) -> Self {
+        let more = rows.len() as u64 > req.limit;
+        rows.truncate(req.limit as usize);
+        if req.backward {
+            rows.reverse();
+        }
+        let (has_next, has_previous) = if req.backward {
+            (req.before.is_some(), more)
+        } else {
+            (more, req.after.is_some())
+        };
+        let items = rows.into_iter().map(|(c, t)| (c.encode(), t)).collect();
+        Self {
+            items,
+            has_next,
+            has_previous,
+            total: None,
+        }
+    }
+}
+
+/// Adds the cursor window, sort key and ordering to a query.
+fn windowed(mut query: SelectStatement, sort: &Sort, req: &PageRequest) -> SelectStatement {
+    query.expr_as(sort.key_expr(), Alias::new("_k"));
+    if let Some(c) = &req.after {
+        query.cond_where(sort.beyond(c, true));
+    }
+    if let Some(c) = &req.before {
+        query.cond_where(sort.beyond(c, false));
+    }
+    query
+}
+
+fn read_row<M: FromQueryResult>(row: &QueryResult, sort: &Sort) -> AppResult<(Cursor, M)> {
+    let model = M::from_query_result(row, "")?;
+    let id: i64 = row.try_get("", "id")?;
+    let cursor = Cursor {
+        order: sort.name.to_owned(),
+        key: sort.read_key(row)?,
+        id,
+    };
+    Ok((cursor, model))
+}
+
+/// One page of a top-level list. `query` selects the entity's columns with its filters applied.
+pub async fn page<M: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    query: SelectStatement,
+    sort: &Sort,
+    req: &PageRequest,
+    with_total: bool,
+) -> AppResult<Page<M>> {
+    let total = if with_total {
+        Some(count(db, query.clone()).await?)
+    } else {
+        None
+    };
+    let mut q = windowed(query, sort, req);
+    let order = sort.order(req.backward);
+    q.order_by_expr(sort.key_expr(), order.clone())
+        .order_by_expr(sort.id_expr(), order)
+        .limit(req.limit + 1);
+    let rows = db.query_all(&q).await?;
+    let rows = rows
+        .iter()
+        .map(|r| read_row(r, sort))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page {
+        total,
+        ..Page::from_rows(rows, req)
+    })
+}
+
+/// Rows a filtered query selects.
+pub async fn count(db: &impl ConnectionTrait, mut query: SelectStatement) -> AppResult<u64> {
+    query
+        .clear_selects()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("_n"));
+    let row = db.query_one(&query).await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "_n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A nested list: the rows of `query` that belong to a parent through `partition`
+/// (a `table.column` holding the parent's id, in the entity's table or a joined link table).
+#[derive(Clone, Debug)]
+pub struct Nested {
+    /// The entity's columns with filters and any link-table join applied.
+    pub query: SelectStatement,
+    /// Table and column holding the parent id.
+    pub partition: (&'static str, &'static str),
+    /// The list's ordering.
+    pub sort: Sort,
+    /// The page wanted under every parent.
+    pub page: PageRequest,
+    /// Whether to count each parent's whole list.
+    pub with_total: bool,
+    fingerprint: String,
+}
+
+impl Nested {
+    /// Describes a nested list; equal descriptions are batched into one statement.
+    pub fn new(
+        query: SelectStatement,
+        partition: (&'static str, &'static str),
+        sort: Sort,
+        page: PageRequest,
+        with_total: bool,
+    ) -> Self {
+        let fingerprint = query.to_string(SqliteQueryBuilder);
+        Self {
+            query,
+            partition,
+            sort,
+            page,
+            with_total,
+            fingerprint,
+        }
+    }
+
+    fn partition_expr(&self) -> Expr {
+        Expr::col((Alias::new(self.partition.0), Alias::new(self.partition.1)))
+    }
+
+    /// One page per parent, in one statement (two when totals are asked for).
+    pub async fn load<M: FromQueryResult>(
+        &self,
+        db: &impl ConnectionTrait,
+        parents: &[i64],
+    ) -> AppResult<HashMap<i64, Page<M>>> {
+        let (sort, req) = (&self.sort, &self.page);
+        let mut inner = windowed(self.query.clone(), sort, req);
+        inner.and_where(self.partition_expr().is_in(parents.iter().copied()));
+        let order = sort.order(req.backward);
+        let mut window = WindowStatement::new();
+        window
+            .add_partition_by(self.partition_expr())
+            .order_by_expr(sort.key_expr(), order.clone())
+            .order_by_expr(sort.id_expr(), order);
+        inner
+            .expr_as(self.partition_expr(), Alias::new("_p"))
+            .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("_rn"));
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("t"))
+            .and_where(Expr::col(Alias::new("_rn")).lte(req.limit as i64 + 1))
+            .order_by(Alias::new("_p"), Order::Asc)
+            .order_by(Alias::new("_rn"), Order::Asc)
+            .to_owned();
+        let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
+        for row in db.query_all(&outer).await? {
+            let parent: i64 = row.try_get("", "_p")?;
+            grouped
+                .entry(parent)
+                .or_default()
+                .push(read_row(&row, sort)?);
+        }
+        let totals = if self.with_total {
+            Some(self.count(db, parents).await?)
+        } else {
+            None
+        };
+        Ok(parents
+            .iter()
+            .map(|p| {
+                let rows = grouped.remove(p).unwrap_or_default();
+                let total = totals.as_ref().map(|t| t.get(p).copied().unwrap_or(0));
+                (
+                    *p,
+                    Page {
+                        total,
+                        ..Page::from_rows(rows, req)
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn count(
+        &self,
+        db: &impl ConnectionTrait,
+        parents: &[i64],
+    ) -> AppResult<HashMap<i64, u64>> {
+        let mut q = self.query.clone();
+        q.clear_selects()
+            .expr_as(self.partition_expr(), Alias::new("_p"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("_n"))
+            .and_where(self.partition_expr().is_in(parents.iter().copied()))
+            .add_group_by([self.partition_expr()]);
+        let mut out = HashMap::new();
+        for row in db.query_all(&q).await? {
+            let n: i64 = row.try_get("", "_n")?;
+            out.insert(row.try_get::<i64>("", "_p")?, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+}
+
+impl PartialEq for Nested {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+            && self.partition == other.partition
+            && self.sort == other.sort
+            && self.page == other.page
+            && self.with_total == other.with_total
+    }
+}
+
+impl Eq for Nested {}
+
+impl std::hash::Hash for Nested {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.fingerprint.hash(state);
+        self.partition.hash(state);
+        self.sort.hash(state);
+        self.page.hash(state);
+        self.with_total.hash(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BY_NAME: Sort = Sort::new("name", "cluster", "name", KeyKind::Text);
+
+    #[test]
+    fn a_cursor_survives_the_round_trip() {
+        let c = Cursor {
+            order: "name".into(),
+            key: SortValue::Text("INDESCAT".into()),
+            id: 7,
+        };
+        assert_eq!(Cursor::decode("after", &c.encode(), &BY_NAME).ok(), Some(c));
+    }
+
+    #[test]
+    fn a_cursor_of_another_ordering_is_refused() {
+        let c = Cursor {
+            order: "createdAt".into(),
+            key: SortValue::Text("x".into()),
+            id: 7,
+        };
+        assert!(Cursor::decode("after", &c.encode(), &BY_NAME).is_err());
+        assert!(Cursor::decode("after", "not a cursor!", &BY_NAME).is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert!(PageRequest::parse(Some(101), None, None, None, &BY_NAME).is_err());
+        assert!(PageRequest::parse(Some(-1), None, None, None, &BY_NAME).is_err());
+        assert!(PageRequest::parse(Some(1), None, Some(1), None, &BY_NAME).is_err());
+        assert_eq!(
+            PageRequest::parse(None, None, None, None, &BY_NAME)
+                .ok()
+                .map(|p| p.limit),
+            Some(20)
+        );
+        assert_eq!(
+            PageRequest::parse(Some(0), None, None, None, &BY_NAME)
+                .ok()
+                .map(|p| p.limit),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn a_backward_page_is_returned_in_list_order() {
+        let req = PageRequest {
+            limit: 2,
+            backward: true,
+            after: None,
+            before: None,
+        };
+        let cur = |id| Cursor {
+            order: "name".into(),
+            key: SortValue::Int(id),
+            id,
+        };
+        let page = Page::from_rows(vec![(cur(3), 3), (cur(2), 2), (cur(1), 1)], &req);
+        assert_eq!(
+            page.items.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert!(page.has_previous && !page.has_next);
+    }
+}

@@ -1,0 +1,85 @@
+//! Building and running the server: the one function the command line and the tests both call.
+
+use crate::config::ServeArgs;
+use crate::db::Database;
+use crate::error::AppResult;
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+use crate::services::demo;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    db: Database,
+}
+
+impl Application {
+    /// Connects, migrates (unless turned off), loads the demo data into an empty database (unless
+    /// turned off) and binds the listener.
+    pub async fn build(database_url: &str, args: &ServeArgs) -> AppResult<Self> {
+        let db = Database::connect(database_url, args.max_connections).await?;
+        if !args.no_migrate {
+            db.migrate().await?;
+        }
+        if !args.no_demo_data && demo::load_if_empty(&db.conn).await? {
+            tracing::info!("loaded the demo dataset into the empty database");
+        }
+        let listener = TcpListener::bind(SocketAddr::new(args.host, args.port))
+            .await
+            .map_err(|e| crate::error::AppError::Internal(Box::new(e)))?;
+        let state = AppState {
+            schema: build_schema(),
+            db: db.clone(),
+        };
+        Ok(Self {
+            listener,
+            router: router(state, args.max_body_bytes),
+            db,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The database the server uses (tests read its statement count).
+    pub fn database(&self) -> Database {
+        self.db.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+    pub async fn run(self) -> AppResult<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| crate::error::AppError::Internal(Box::new(e)))
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
