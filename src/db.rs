@@ -36,7 +36,8 @@ impl Database {
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |info| {
+            tracing::debug!(target: "cluster_directory::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
             counter.fetch_add(1, Ordering::Relaxed);
         });
         Ok(Self { conn, statements })

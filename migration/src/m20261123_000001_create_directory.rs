@@ -24,7 +24,7 @@ fn link(name: &'static str, left: &'static str, right: &'static str) -> TableCre
         .table(name)
         .col(big_integer(left))
         .col(big_integer(right))
-        .primary_key(&mut Index::create().col(left).col(right))
+        .primary_key(Index::create().col(left).col(right))
         .foreign_key(&mut fk(name, left, lt, ForeignKeyAction::Cascade))
         .foreign_key(&mut fk(name, right, rt, ForeignKeyAction::Cascade))
         .take()

@@ -89,7 +89,9 @@ impl ClusterQuery {
                 .filter(cluster::Column::PublicId.eq(parse_id_of("Cluster", &id)?)),
             (None, Some(slug)) => cluster::Entity::find().filter(cluster::Column::Slug.eq(slug)),
             _ => {
-                return Err(AppError::bad_input("id", "give exactly one of `id` and `slug`").into());
+                return Err(
+                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
             }
         };
         let found = q.one(db).await.map_err(AppError::from)?;
@@ -136,6 +138,8 @@ const LABEL_ORDER: Orderable = Orderable {
     fields: &[OrderField::CreatedAt],
 };
 
+/// A regional open-innovation cluster: a network of companies, knowledge institutions,
+/// SportFieldLabs and public authorities, run by a managing organisation.
 #[Object]
 impl Cluster {
     /// Globally unique, stable id.
@@ -402,6 +406,7 @@ impl Cluster {
     }
 }
 
+/// A cluster-management excellence label (e.g. ESCA/EUCLES Bronze, Silver or Gold).
 #[Object]
 impl ClusterLabel {
     /// Globally unique, stable id.

@@ -48,13 +48,13 @@ pub struct CollaborationFilterInput {
 impl CollaborationFilterInput {
     /// Validates the filter.
     pub fn parse(self) -> Result<CollaborationFilter, AppError> {
-        if let (Some(from), Some(until)) = (self.active_from, self.active_until) {
-            if from > until {
-                return Err(AppError::bad_input(
-                    "filter.activeUntil",
-                    "`activeUntil` must not be before `activeFrom`",
-                ));
-            }
+        if let (Some(from), Some(until)) = (self.active_from, self.active_until)
+            && from > until
+        {
+            return Err(AppError::bad_input(
+                "filter.activeUntil",
+                "`activeUntil` must not be before `activeFrom`",
+            ));
         }
         Ok(CollaborationFilter {
             programme: self
@@ -97,7 +97,9 @@ impl CollaborationQuery {
                 collaboration::Entity::find().filter(collaboration::Column::Slug.eq(slug))
             }
             _ => {
-                return Err(AppError::bad_input("id", "give exactly one of `id` and `slug`").into());
+                return Err(
+                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
             }
         };
         let found = q.one(db).await.map_err(AppError::from)?;
@@ -137,6 +139,7 @@ impl CollaborationQuery {
     }
 }
 
+/// An inter-cluster project, such as SmartSports4GoodLife (EU COSME) or Inno4Sports (Interreg Europe).
 #[Object]
 impl Collaboration {
     /// Globally unique, stable id.
@@ -291,6 +294,7 @@ impl Collaboration {
     }
 }
 
+/// An organisation taking part in a collaboration, for a cluster or on its own, with its role.
 #[Object]
 impl Participant {
     /// Globally unique, stable id.

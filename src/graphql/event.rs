@@ -70,13 +70,13 @@ pub struct EventFilterInput {
 impl EventFilterInput {
     /// Validates the filter; without `from` or `includePast`, only events not yet ended.
     pub fn parse(self) -> Result<EventFilter, AppError> {
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if from > to {
-                return Err(AppError::bad_input(
-                    "filter.to",
-                    "`to` must not be before `from`",
-                ));
-            }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err(AppError::bad_input(
+                "filter.to",
+                "`to` must not be before `from`",
+            ));
         }
         let language = match self.language {
             Some(l) if l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()) => {
@@ -135,7 +135,9 @@ impl EventQuery {
             }
             (None, Some(slug)) => event::Entity::find().filter(event::Column::Slug.eq(slug)),
             _ => {
-                return Err(AppError::bad_input("id", "give exactly one of `id` and `slug`").into());
+                return Err(
+                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
             }
         };
         let found = q.one(db).await.map_err(AppError::from)?;
@@ -180,6 +182,7 @@ impl EventQuery {
     }
 }
 
+/// A thematic meeting where SMEs and cluster partners take part.
 #[Object]
 impl Event {
     /// Globally unique, stable id.
@@ -304,6 +307,7 @@ impl Event {
     }
 }
 
+/// One organiser of an event: a cluster, a collaboration or an organisation.
 #[Object]
 impl EventOrganiser {
     /// The organising cluster, if a cluster organises.

@@ -18,6 +18,8 @@ wrapper!(
     Kpi, kpi
 );
 
+/// One figure of a cluster's regional state of affairs: goals, figures and trends of its
+/// region on SMEs, digitalisation, sustainability and low-carbon products, per year.
 #[Object]
 impl Indicator {
     /// Globally unique, stable id.
@@ -66,6 +68,7 @@ impl Indicator {
     }
 }
 
+/// A shared objective of a cluster or collaboration: target against actual for a period.
 #[Object]
 impl Kpi {
     /// Globally unique, stable id.

@@ -110,6 +110,7 @@ impl OfferNeedQuery {
     }
 }
 
+/// Something an organisation offers or needs (the Enterprise Europe Network kinds).
 #[Object]
 impl OfferNeed {
     /// Globally unique, stable id.

@@ -113,7 +113,9 @@ impl OrganisationQuery {
                 organisation::Entity::find().filter(organisation::Column::Slug.eq(slug))
             }
             _ => {
-                return Err(AppError::bad_input("id", "give exactly one of `id` and `slug`").into());
+                return Err(
+                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
             }
         };
         let found = q.one(db).await.map_err(AppError::from)?;
@@ -153,6 +155,8 @@ impl OrganisationQuery {
     }
 }
 
+/// A member organisation: company, start-up, knowledge institution, university, SportFieldLab,
+/// public authority, sports club or federation, or network.
 #[Object]
 impl Organisation {
     /// Globally unique, stable id.
@@ -351,6 +355,7 @@ impl Organisation {
     }
 }
 
+/// An organisation's membership of a cluster, with its role and dates.
 #[Object]
 impl Membership {
     /// Globally unique, stable id.
@@ -391,6 +396,8 @@ impl Membership {
     }
 }
 
+/// A contact person at an organisation. Personal data: only contacts the caller may see are
+/// ever returned (anonymous callers see `PUBLIC` ones).
 #[Object]
 impl Contact {
     /// Globally unique, stable id.

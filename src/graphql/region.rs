@@ -29,6 +29,7 @@ pub const REGION_ORDER: Orderable = Orderable {
     fields: &[OrderField::Code, OrderField::Name],
 };
 
+/// A partner region, identified by its NUTS 2021 code (level 0 is the country).
 #[Object]
 impl Region {
     /// Globally unique, stable id.
@@ -167,6 +168,8 @@ fn linked_to_theme<E: EntityTrait>(
     q
 }
 
+/// A theme or sector of cooperation, such as innovation & technology, sustainability,
+/// tourism or health. Themes are data with stable slugs: a new theme needs no release.
 #[Object]
 impl Theme {
     /// Globally unique, stable id.

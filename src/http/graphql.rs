@@ -117,39 +117,26 @@ fn bad(media: Media, message: &str) -> axum::response::Response {
     request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
 }
 
-/// Reads the parameters object shared by POST bodies and (after decoding) GET query strings.
-fn params_from(
-    object: Map<String, Value>,
-    media: Media,
-) -> Result<Params, axum::response::Response> {
+/// Reads the parameters object shared by POST bodies and (after decoding) GET query strings;
+/// the error says what to fix.
+fn params_from(object: Map<String, Value>) -> Result<Params, String> {
     let query = match object.get("query") {
         Some(Value::String(q)) => q.clone(),
-        Some(_) => {
-            return Err(bad(
-                media,
-                "`query` must be a string holding a GraphQL document",
-            ));
-        }
+        Some(_) => return Err("`query` must be a string holding a GraphQL document".into()),
         None => {
-            return Err(bad(
-                media,
-                "the request has no `query`; send the GraphQL document in `query`",
-            ));
+            return Err("the request has no `query`; send the GraphQL document in `query`".into());
         }
     };
     let operation_name = match object.get("operationName") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(bad(media, "`operationName` must be a string or null")),
+        Some(_) => return Err("`operationName` must be a string or null".into()),
     };
-    let map_of = |key: &str| -> Result<Option<Map<String, Value>>, axum::response::Response> {
+    let map_of = |key: &str| -> Result<Option<Map<String, Value>>, String> {
         match object.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m.clone())),
-            Some(_) => Err(bad(
-                media,
-                &format!("`{key}` must be a JSON object or null"),
-            )),
+            Some(_) => Err(format!("`{key}` must be a JSON object or null")),
         }
     };
     Ok(Params {
@@ -196,9 +183,9 @@ pub async fn get(
             }
         }
     }
-    let params = match params_from(object, media) {
+    let params = match params_from(object) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(message) => return bad(media, &message),
     };
     if is_mutation(&params) {
         let mut resp = request_error(
@@ -247,9 +234,9 @@ pub async fn post(
         Ok(_) => return bad(media, "the body must be a JSON object with a `query`"),
         Err(_) => return bad(media, "the body is not valid JSON"),
     };
-    let params = match params_from(object, media) {
+    let params = match params_from(object) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(message) => return bad(media, &message),
     };
     execute(&state, params, media).await
 }
@@ -308,8 +295,10 @@ fn respond(response: Response, media: Media) -> axum::response::Response {
     let request_error = is_request_error(&response);
     let mut body = serde_json::to_value(&response)
         .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
-    if let Value::Object(map) = &mut body {
-        if request_error {
+    if let Value::Object(map) = &mut body
+        && request_error
+    {
+        {
             map.remove("data");
             if let Some(Value::Array(errors)) = map.get_mut("errors") {
                 for e in errors {

@@ -41,8 +41,7 @@ impl ClusterFilter {
         }
         if !self.kinds.is_empty() {
             c = c.add(
-                col("cluster", "kind")
-                    .is_in(self.kinds.iter().map(|k| sea_orm::ActiveEnum::to_value(k))),
+                col("cluster", "kind").is_in(self.kinds.iter().map(sea_orm::ActiveEnum::to_value)),
             );
         }
         if let Some(level) = self.label {

@@ -1,0 +1,224 @@
+//! The test harness: the real server on port 0 over a fresh database per test, on SQLite (a
+//! temporary file) and on PostgreSQL (a throwaway cluster started from the system's binaries
+//! once per test process and stopped when the process exits).
+
+#![allow(dead_code)]
+
+use cluster_directory::config::ServeArgs;
+use cluster_directory::db::Database;
+use cluster_directory::startup::Application;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Database,
+    pub database_url: String,
+}
+
+/// Runs a test body on both databases: `both!(name, |app| async move { ... })`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::support::spawn($crate::support::Backend::Sqlite, true).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::support::spawn($crate::support::Backend::Postgres, true).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A fresh database URL on the backend.
+pub async fn fresh_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("cluster-directory-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{}.db", unique())).display()
+            )
+        }
+        Backend::Postgres => {
+            let server = postgres();
+            let name = format!("t_{}", unique());
+            let admin = sea_orm::Database::connect(server.url("postgres"))
+                .await
+                .expect("connect to test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            server.url(&name)
+        }
+    }
+}
+
+/// Starts the server on a fresh database (with the demo data when `demo`).
+pub async fn spawn(backend: Backend, demo: bool) -> TestApp {
+    let database_url = fresh_database(backend).await;
+    spawn_on(&database_url, demo).await
+}
+
+/// Starts the server on an existing database.
+pub async fn spawn_on(database_url: &str, demo: bool) -> TestApp {
+    let args = ServeArgs {
+        host: "127.0.0.1".parse().expect("address"),
+        port: 0,
+        no_migrate: false,
+        no_demo_data: !demo,
+        max_body_bytes: 64 * 1024,
+        max_connections: 4,
+    };
+    let app = Application::build(database_url, &args)
+        .await
+        .unwrap_or_else(|e| panic!("server starts: {e:?}"));
+    let addr = app.local_addr();
+    let db = app.database();
+    tokio::spawn(app.run());
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        db,
+        database_url: database_url.to_owned(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a query with variables and returns the whole JSON response.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+
+    /// POSTs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let resp = self.query(query, variables).await;
+        assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
+        resp["data"].clone()
+    }
+
+    /// POSTs a query that must fail and returns the first error's `extensions.code`.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let resp = self.query(query, variables).await;
+        resp["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error: {resp}"))
+            .to_owned()
+    }
+}
+
+/// The throwaway PostgreSQL cluster of this test process.
+pub struct PgServer {
+    port: u16,
+}
+
+impl PgServer {
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+}
+
+fn as_postgres(program: &str) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", program]);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn pg_bin(name: &str) -> String {
+    for dir in ["/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"] {
+        let p = PathBuf::from(dir).join(name);
+        if p.exists() {
+            return p.display().to_string();
+        }
+    }
+    name.to_owned()
+}
+
+/// Starts the cluster once per test process; a watchdog stops it when the process exits.
+pub fn postgres() -> &'static PgServer {
+    static SERVER: OnceLock<PgServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = PathBuf::from(format!("/tmp/cluster-directory-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("pg dir");
+        let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+        let data = dir.join("data");
+        let out = as_postgres(&pg_bin("initdb"))
+            .args(["-D"]).arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .output()
+            .expect("run initdb");
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+        let opts = format!("-k {} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", dir.display());
+        let out = as_postgres(&pg_bin("pg_ctl"))
+            .args(["-D"]).arg(&data)
+            .args(["-o", &opts, "-l"]).arg(dir.join("log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("run pg_ctl");
+        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        let stop = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {ctl} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            ctl = if is_root() { format!("runuser -u postgres -- {}", pg_bin("pg_ctl")) } else { pg_bin("pg_ctl") },
+            data = data.display(),
+            dir = dir.display(),
+        );
+        // The watchdog outlives this process on purpose: it stops the cluster once we exit.
+        #[allow(clippy::zombie_processes)]
+        Command::new("sh").args(["-c", &stop]).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("watchdog");
+        PgServer { port }
+    })
+}
