@@ -518,11 +518,10 @@ both!(
             })
             .sum();
         assert!(members >= 900, "memberships loaded: {members}");
-        // The goal is 7 (clusters + count, regions, themes, memberships + count, organisations);
-        // loader batches still split into several rounds (an open defect), while row-by-row
-        // loading would need over 1,000. This bound catches a return to per-row loading.
-        assert!(
-            used < 100,
+        // clusters + their count, regions, themes, memberships + their count, organisations:
+        // the same seven statements whatever the number of rows.
+        assert_eq!(
+            used, 7,
             "{used} statements for 100 clusters with members, themes and region"
         );
     }

@@ -1,5 +1,5 @@
 //! Relay cursor connections: the generic page type every list returns, and the helpers that
-//! fill it from a top-level query or, batched through a DataLoader, from a nested one.
+//! fill it from a top-level query or, batched per request, from a nested one.
 
 use super::loader::{Loaders, NestedKey};
 use super::types::*;

@@ -4,23 +4,182 @@
 use crate::db::Database;
 use crate::error::AppError;
 use crate::services::page::{Nested, Page};
-use async_graphql::dataloader::{DataLoader, Loader};
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{EntityTrait, FromQueryResult, ModelTrait, QueryFilter, Value};
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
 
-/// How long a loader collects keys before it queries: long enough for every sibling resolver
-/// of a list to ask, short enough not to show in latency.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
+/// Loads the values of many keys at once.
+pub trait Loader<K>: Send + Sync + 'static {
+    /// What one key loads.
+    type Value: Send + Sync + Clone + 'static;
 
-/// The loaders of one request, created lazily per type.
+    /// The values of `keys`; a key without a value is absent from the map.
+    fn load(
+        &self,
+        keys: &[K],
+    ) -> impl Future<Output = async_graphql::Result<HashMap<K, Self::Value>>> + Send;
+}
+
+/// The outcome of one batch, shared by every resolver that asked for a key in it.
+type BatchResult<K, V> = Result<Arc<HashMap<K, V>>, async_graphql::Error>;
+
+/// The slot of the batch that is still collecting keys, if one is.
+type OpenSlot<K, V> = Arc<Mutex<Option<OpenBatch<K, V>>>>;
+
+/// The batch that is still collecting keys.
+struct OpenBatch<K, V> {
+    keys: HashSet<K>,
+    result: Shared<BoxFuture<'static, BatchResult<K, V>>>,
+}
+
+/// The passes of one request's execution. A pass ends when the request's future has polled
+/// every resolver that could make progress and waits for I/O or for a batch; a batch opened
+/// during a pass is loaded once the pass ends, when every sibling resolver of the same list has
+/// registered its key. Unlike a timer, this does not depend on how fast the machine is, so a
+/// query costs the same number of statements every time.
+#[derive(Default)]
+pub struct Passes {
+    ended: AtomicU64,
+    waiting: Mutex<Vec<Waker>>,
+}
+
+/// Notes whether a future woke its own task while being polled, which is how executors inside a
+/// request (lists and objects resolve their items in `FuturesUnordered`) yield part-way.
+struct YieldFlag {
+    woken: AtomicBool,
+    task: Waker,
+}
+
+impl Wake for YieldFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake_by_ref();
+    }
+}
+
+impl Passes {
+    /// Runs a request's execution, ending a pass each time it waits without having yielded.
+    pub async fn drive<F: Future>(&self, fut: F) -> F::Output {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            let flag = Arc::new(YieldFlag {
+                woken: AtomicBool::new(false),
+                task: cx.waker().clone(),
+            });
+            let waker = Waker::from(flag.clone());
+            let polled = fut.as_mut().poll(&mut Context::from_waker(&waker));
+            if polled.is_pending() && !flag.woken.load(Ordering::Acquire) {
+                self.end_pass();
+            }
+            polled
+        })
+        .await
+    }
+
+    fn end_pass(&self) {
+        self.ended.fetch_add(1, Ordering::AcqRel);
+        for waker in std::mem::take(&mut *lock(&self.waiting)) {
+            waker.wake();
+        }
+    }
+
+    /// Completes when the current pass has ended.
+    async fn end_of_pass(&self) {
+        let started = self.ended.load(Ordering::Acquire);
+        std::future::poll_fn(|cx: &mut Context<'_>| {
+            if self.ended.load(Ordering::Acquire) > started {
+                return Poll::Ready(());
+            }
+            lock(&self.waiting).push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// Collects the keys that the resolvers of one request ask for during one pass and loads them
+/// together when the pass ends.
+pub struct Batcher<K, L: Loader<K>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    loader: Arc<L>,
+    passes: Arc<Passes>,
+    open: OpenSlot<K, L::Value>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<K, L> Batcher<K, L>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    fn new(loader: L, passes: Arc<Passes>) -> Self {
+        Self {
+            loader: Arc::new(loader),
+            passes,
+            open: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The value for `key`, loaded in one batch with every key asked for alongside it.
+    pub async fn load_one(&self, key: K) -> async_graphql::Result<Option<L::Value>> {
+        let result = {
+            let mut open = lock(&self.open);
+            match open.as_mut() {
+                Some(batch) => {
+                    batch.keys.insert(key.clone());
+                    batch.result.clone()
+                }
+                None => {
+                    let result = self.run().boxed().shared();
+                    *open = Some(OpenBatch {
+                        keys: HashSet::from([key.clone()]),
+                        result: result.clone(),
+                    });
+                    result
+                }
+            }
+        };
+        Ok(result.await?.get(&key).cloned())
+    }
+
+    /// Waits for the end of the pass, closes the batch and loads it.
+    fn run(&self) -> impl Future<Output = BatchResult<K, L::Value>> + Send + 'static {
+        let (loader, passes, open) = (self.loader.clone(), self.passes.clone(), self.open.clone());
+        async move {
+            passes.end_of_pass().await;
+            let keys: Vec<K> = lock(&open)
+                .take()
+                .map(|b| b.keys.into_iter().collect())
+                .unwrap_or_default();
+            loader.load(&keys).await.map(Arc::new)
+        }
+    }
+}
+
+/// The loaders of one request, created lazily per type. The request's execution must run
+/// inside [`Passes::drive`] of [`Loaders::passes`], or batches never close.
 pub struct Loaders {
     /// The database.
     pub db: Database,
+    passes: Arc<Passes>,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -29,25 +188,35 @@ impl Loaders {
     pub fn new(db: Database) -> Self {
         Self {
             db,
+            passes: Arc::default(),
             loaders: Mutex::new(HashMap::new()),
         }
     }
 
-    fn get<L: Send + Sync + 'static>(&self, make: impl FnOnce() -> L) -> Arc<DataLoader<L>> {
-        let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
+    /// The passes of the request these loaders serve; drive its execution with them.
+    pub fn passes(&self) -> Arc<Passes> {
+        self.passes.clone()
+    }
+
+    fn get<K, L>(&self, make: impl FnOnce() -> L) -> Arc<Batcher<K, L>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        L: Loader<K>,
+    {
+        let mut map = lock(&self.loaders);
         if let Some(Ok(loader)) = map
             .get(&TypeId::of::<L>())
-            .map(|l| l.clone().downcast::<DataLoader<L>>())
+            .map(|l| l.clone().downcast::<Batcher<K, L>>())
         {
             return loader;
         }
-        let loader = Arc::new(DataLoader::new(make(), tokio::spawn).delay(BATCH_WINDOW));
+        let loader = Arc::new(Batcher::new(make(), self.passes.clone()));
         map.insert(TypeId::of::<L>(), loader.clone());
         loader
     }
 
     /// Rows of entity `E` by id.
-    pub fn by_id<E: EntityTrait>(&self) -> Arc<DataLoader<ById<E>>>
+    pub fn by_id<E: EntityTrait>(&self) -> Arc<Batcher<i64, ById<E>>>
     where
         E::Model: Sync,
     {
@@ -60,7 +229,7 @@ impl Loaders {
     /// Nested pages of rows read as `M`.
     pub fn pages<M: FromQueryResult + Clone + Send + Sync + 'static>(
         &self,
-    ) -> Arc<DataLoader<PageLoader<M>>> {
+    ) -> Arc<Batcher<NestedKey, PageLoader<M>>> {
         self.get(|| PageLoader {
             db: self.db.clone(),
             model: PhantomData,
@@ -87,9 +256,8 @@ where
     E::Model: Sync,
 {
     type Value = E::Model;
-    type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, Self::Error> {
+    async fn load(&self, keys: &[i64]) -> async_graphql::Result<HashMap<i64, E::Model>> {
         let table = E::default().table_name().to_owned();
         let id = E::Column::from_str("id")
             .map_err(|_| AppError::Internal(format!("{table} has no id column").into()))?;
@@ -125,9 +293,8 @@ pub struct PageLoader<M> {
 
 impl<M: FromQueryResult + Clone + Send + Sync + 'static> Loader<NestedKey> for PageLoader<M> {
     type Value = Page<M>;
-    type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[NestedKey]) -> Result<HashMap<NestedKey, Page<M>>, Self::Error> {
+    async fn load(&self, keys: &[NestedKey]) -> async_graphql::Result<HashMap<NestedKey, Page<M>>> {
         let mut lists: HashMap<Arc<Nested>, Vec<i64>> = HashMap::new();
         for k in keys {
             lists.entry(k.nested.clone()).or_default().push(k.parent);
@@ -145,5 +312,58 @@ impl<M: FromQueryResult + Clone + Send + Sync + 'static> Loader<NestedKey> for P
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Doubles keys and counts its calls.
+    struct Doubler(Arc<AtomicUsize>);
+
+    impl Loader<i64> for Doubler {
+        type Value = i64;
+        async fn load(&self, keys: &[i64]) -> async_graphql::Result<HashMap<i64, i64>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok(keys.iter().map(|k| (*k, k * 2)).collect())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_batch_per_pass_even_when_lists_yield_part_way() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let passes = Arc::new(Passes::default());
+        let batcher = Batcher::new(Doubler(calls.clone()), passes.clone());
+        // Two levels of FuturesUnordered, which yield after every full round, as lists and
+        // objects do while a request resolves.
+        let work = async {
+            let mut outer: FuturesUnordered<_> = (0..10)
+                .map(|i| {
+                    let batcher = &batcher;
+                    async move {
+                        let mut inner: FuturesUnordered<_> =
+                            (0..10).map(|j| batcher.load_one(i * 10 + j)).collect();
+                        let mut sum = 0;
+                        while let Some(v) = inner.next().await {
+                            sum += v.ok().flatten().unwrap_or_default();
+                        }
+                        sum
+                    }
+                })
+                .collect();
+            let mut total = 0;
+            while let Some(v) = outer.next().await {
+                total += v;
+            }
+            total
+        };
+        let total = passes.drive(work).await;
+        assert_eq!(total, (0..100).map(|k| k * 2).sum::<i64>());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -263,7 +263,9 @@ fn is_mutation(params: &Params) -> bool {
 }
 
 async fn execute(state: &AppState, params: Params, media: Media) -> axum::response::Response {
-    let mut request = Request::new(params.query).data(Loaders::new(state.db.clone()));
+    let loaders = Loaders::new(state.db.clone());
+    let passes = loaders.passes();
+    let mut request = Request::new(params.query).data(loaders);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -277,7 +279,7 @@ async fn execute(state: &AppState, params: Params, media: Media) -> axum::respon
             }
         }
     }
-    let response = state.schema.execute(request).await;
+    let response = passes.drive(state.schema.execute(request)).await;
     respond(response, media)
 }
 
