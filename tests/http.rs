@@ -1,0 +1,306 @@
+//! Black-box tests of the HTTP surface: GraphQL over HTTP (with the `graphql-http` audit run
+//! against the live server), the playground, health, body limit, CORS, compression and request
+//! ids, on SQLite and PostgreSQL.
+
+mod support;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The audit's folder, with its npm packages installed from the lock file once per process.
+fn audit_dir() -> PathBuf {
+    static INSTALL: Mutex<bool> = Mutex::new(false);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http-audit");
+    let mut installed = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    if !*installed && !dir.join("node_modules/graphql-http").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs (Node.js and npm are needed for the audit)");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    *installed = true;
+    dir
+}
+
+both!(
+    the_graphql_over_http_audit_passes_every_must,
+    |app: support::TestApp| async move {
+        let dir = audit_dir();
+        let url = app.url("/graphql");
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg("audit.mjs")
+                .arg(url)
+                .current_dir(dir)
+                .output()
+                .expect("node runs")
+        })
+        .await
+        .expect("audit finishes");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "MUST audits failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: Value = stdout
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .expect("a summary line");
+        assert!(summary["audits"].as_u64().unwrap_or(0) > 40, "{summary}");
+        assert_eq!(summary["mustFailures"], json!([]));
+    }
+);
+
+both!(
+    a_query_over_get_answers_in_the_negotiated_media_type,
+    |app: support::TestApp| async move {
+        let url = app.url("/graphql?query=%7Bthemes%7BtotalCount%7D%7D");
+        let res = app
+            .client
+            .get(&url)
+            .header(ACCEPT, GRAPHQL_RESPONSE)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(content_type(res.headers()).starts_with(GRAPHQL_RESPONSE));
+        let body: Value = res.json().await.expect("json");
+        assert!(body["data"]["themes"]["totalCount"].as_u64().unwrap_or(0) >= 4);
+
+        let res = app
+            .client
+            .get(&url)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(content_type(res.headers()).starts_with("application/json"));
+
+        let res = app
+            .client
+            .get(&url)
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NOT_ACCEPTABLE);
+    }
+);
+
+both!(
+    a_mutation_over_get_is_refused_with_405,
+    |app: support::TestApp| async move {
+        let res = app
+            .client
+            .get(app.url("/graphql?query=mutation%7B__typename%7D"))
+            .header(ACCEPT, GRAPHQL_RESPONSE)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            res.headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+            "POST"
+        );
+    }
+);
+
+both!(
+    bodies_that_are_not_json_are_refused_with_415,
+    |app: support::TestApp| async move {
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, "text/plain")
+            .body(r#"{"query":"{ __typename }"}"#)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+);
+
+both!(
+    invalid_queries_get_400_without_data_under_graphql_response_json,
+    |app: support::TestApp| async move {
+        for query in ["{ clusters { nosuchfield } }", "{ not graphql"] {
+            let res = app
+                .client
+                .post(app.url("/graphql"))
+                .header(ACCEPT, GRAPHQL_RESPONSE)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{query}");
+            let body: Value = res.json().await.expect("json");
+            assert!(body.get("data").is_none(), "{body}");
+            assert!(body["errors"][0]["message"].is_string());
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"],
+                "GRAPHQL_VALIDATION_FAILED"
+            );
+        }
+        // Under application/json the same answer comes with 200, as the spec asks.
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header(ACCEPT, "application/json")
+            .json(&json!({ "query": "{ clusters { nosuchfield } }" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.expect("json");
+        assert!(body["errors"][0]["message"].is_string());
+    }
+);
+
+both!(batches_are_refused, |app: support::TestApp| async move {
+    let res = app
+        .client
+        .post(app.url("/graphql"))
+        .header(ACCEPT, GRAPHQL_RESPONSE)
+        .json(&json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.expect("json");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("batch"),
+        "{body}"
+    );
+});
+
+both!(
+    bodies_over_the_limit_are_refused_with_413,
+    |app: support::TestApp| async move {
+        // The test server's limit is 64 KiB.
+        let padding = "#".repeat(100 * 1024);
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(json!({ "query": format!("{{ __typename }}\n{padding}") }).to_string())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        // Without a Content-Length, the limit still holds while the body streams in.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            (0..20).map(|_| Ok(vec![b' '; 8 * 1024])).collect();
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+);
+
+both!(
+    playground_health_cors_compression_and_request_ids,
+    |app: support::TestApp| async move {
+        let res = app.client.get(app.url("/")).send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(content_type(res.headers()).starts_with("text/html"));
+        assert!(res.text().await.unwrap_or_default().contains("graphiql"));
+
+        let res = app
+            .client
+            .get(app.url("/health"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["status"], "ok", "{body}");
+
+        let res = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", "https://app.example.org")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+            .await
+            .expect("request");
+        assert!(res.status().is_success());
+        assert_eq!(
+            res.headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("*")
+        );
+
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept-encoding", "gzip")
+            .json(&json!({ "query": "{ regions(first: 100) { nodes { code name } } }" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some("gzip")
+        );
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(id.len(), 36, "a request id: {id:?}");
+
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-request-id", "abc-123")
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            res.headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some("abc-123")
+        );
+    }
+);
