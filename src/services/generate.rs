@@ -4,10 +4,11 @@
 use crate::config::GenerateArgs;
 use crate::domain::*;
 use crate::entities::*;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::services::demo;
 use crate::services::organisation::pack_nace;
 use chrono::{Duration, TimeZone, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, QuerySelect, TransactionSession,
     TransactionTrait,
@@ -119,7 +120,6 @@ pub async fn generate(
     let region_of = |code: &str| regions.iter().find(|(_, c)| c == code).map(|(id, _)| *id);
     let tag = format!("gen{}", args.seed);
 
-    let first_org = next_id(&txn, "organisation").await?;
     let orgs = (0..args.organisations)
         .map(|i| {
             let (country, region) = COUNTRIES[i as usize % COUNTRIES.len()];
@@ -156,16 +156,22 @@ pub async fn generate(
         })
         .collect::<Vec<_>>();
     insert_chunks(&txn, orgs).await?;
+    let org_ids = ids_of(
+        &txn,
+        "organisation",
+        &format!("{tag}-org-"),
+        args.organisations,
+    )
+    .await?;
     insert_chunks(
         &txn,
         (0..args.organisations).map(|i| organisation_theme::ActiveModel {
-            organisation_id: Set(first_org + i as i64),
+            organisation_id: Set(org_ids[i as usize]),
             theme_id: Set(themes[i as usize % themes.len()]),
         }),
     )
     .await?;
 
-    let first_cluster = next_id(&txn, "cluster").await?;
     let clusters = (0..args.clusters)
         .map(|i| {
             let (country, region) = COUNTRIES[i as usize % COUNTRIES.len()];
@@ -185,7 +191,7 @@ pub async fn generate(
                 country_code: Set(country.to_owned()),
                 region_id: Set(region_of(region)),
                 managing_organisation_id: Set(
-                    (args.organisations > 0).then(|| first_org + (i % args.organisations) as i64)
+                    (args.organisations > 0).then(|| org_ids[(i % args.organisations) as usize])
                 ),
                 innovation_turnover_eur: Set(Some(rng.i64(100_000..10_000_000))),
                 created_at: Set(now),
@@ -195,13 +201,15 @@ pub async fn generate(
         })
         .collect::<Vec<_>>();
     insert_chunks(&txn, clusters).await?;
+    let cluster_ids = ids_of(&txn, "cluster", &format!("{tag}-cluster-"), args.clusters).await?;
     insert_chunks(
         &txn,
         (0..args.clusters).flat_map(|i| {
             let a = themes[i as usize % themes.len()];
             let b = themes[(i as usize + 1) % themes.len()];
+            let cluster = cluster_ids[i as usize];
             [a, b].into_iter().map(move |t| cluster_theme::ActiveModel {
-                cluster_id: Set(first_cluster + i as i64),
+                cluster_id: Set(cluster),
                 theme_id: Set(t),
             })
         }),
@@ -213,8 +221,10 @@ pub async fn generate(
     let memberships = if args.clusters == 0 || args.organisations == 0 {
         0
     } else {
-        args.memberships
-            .min(args.clusters.saturating_mul(args.organisations))
+        Ord::min(
+            args.memberships,
+            args.clusters.saturating_mul(args.organisations),
+        )
     };
     let (per, extra) = if memberships == 0 {
         (0, 0)
@@ -232,8 +242,8 @@ pub async fn generate(
         })
         .map(|(o, c)| membership::ActiveModel {
             public_id: Set(uuid(&mut mrng)),
-            cluster_id: Set(first_cluster + c as i64),
-            organisation_id: Set(first_org + o as i64),
+            cluster_id: Set(cluster_ids[c as usize]),
+            organisation_id: Set(org_ids[o as usize]),
             role: Set(MembershipRole::Member),
             since: Set(None),
             until: Set(None),
@@ -243,7 +253,6 @@ pub async fn generate(
         });
     insert_chunks(&txn, rows).await?;
 
-    let first_event = next_id(&txn, "event").await?;
     let start = Utc
         .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
         .single()
@@ -281,10 +290,11 @@ pub async fn generate(
         })
         .collect::<Vec<_>>();
     insert_chunks(&txn, events).await?;
+    let event_ids = ids_of(&txn, "event", &format!("{tag}-event-"), args.events).await?;
     insert_chunks(
         &txn,
         (0..args.events).map(|i| event_theme::ActiveModel {
-            event_id: Set(first_event + i as i64),
+            event_id: Set(event_ids[i as usize]),
             theme_id: Set(themes[i as usize % themes.len()]),
         }),
     )
@@ -296,8 +306,8 @@ pub async fn generate(
             .filter(|_| args.clusters > 0)
             .map(|i| event_organiser::ActiveModel {
                 public_id: Set(uuid(&mut org_rng)),
-                event_id: Set(first_event + i as i64),
-                cluster_id: Set(Some(first_cluster + (i % args.clusters) as i64)),
+                event_id: Set(event_ids[i as usize]),
+                cluster_id: Set(Some(cluster_ids[(i % args.clusters) as usize])),
                 collaboration_id: Set(None),
                 organisation_id: Set(None),
                 created_at: Set(now),
@@ -315,17 +325,34 @@ pub async fn generate(
     })
 }
 
-/// The id the next row of `table` will get: ids are assigned in insert order within the transaction.
-async fn next_id(db: &impl ConnectionTrait, table: &str) -> AppResult<i64> {
-    let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM {table}");
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => r.try_get("", "n")?,
-        None => 1,
-    })
+/// The ids of the `n` rows of `table` whose slugs are `prefix` followed by their index, in index
+/// order: whatever ids the database assigned.
+async fn ids_of(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    prefix: &str,
+    n: u32,
+) -> AppResult<Vec<i64>> {
+    let query = Query::select()
+        .column("id")
+        .column("slug")
+        .from(table)
+        .and_where(Expr::col("slug").like(format!("{prefix}%")))
+        .to_owned();
+    let mut ids = vec![0; n as usize];
+    for row in db.query_all(&query).await? {
+        let slug: String = row.try_get("", "slug")?;
+        let index = slug
+            .strip_prefix(prefix)
+            .and_then(|i| i.parse::<usize>().ok());
+        if let Some(slot) = index.and_then(|i| ids.get_mut(i)) {
+            *slot = row.try_get("", "id")?;
+        }
+    }
+    if ids.contains(&0) {
+        return Err(AppError::Internal(
+            format!("some generated {table} rows were not found after inserting them").into(),
+        ));
+    }
+    Ok(ids)
 }
