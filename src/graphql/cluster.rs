@@ -3,7 +3,7 @@
 use super::connection::*;
 use super::event::{EVENT_ORDER, EventFilterInput};
 use super::loader::Loaders;
-use super::node::{global_id, parse_id_of};
+use super::node::{global_id, lookup};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -83,21 +83,10 @@ impl ClusterQuery {
         #[graphql(desc = "The cluster's id.")] id: Option<ID>,
         #[graphql(desc = "The cluster's slug, e.g. `indescat`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Cluster>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, slug) {
-            (Some(id), None) => cluster::Entity::find()
-                .filter(cluster::Column::PublicId.eq(parse_id_of("Cluster", &id)?)),
-            (None, Some(slug)) => cluster::Entity::find().filter(cluster::Column::Slug.eq(slug)),
-            _ => {
-                return Err(
-                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Cluster(found.ok_or_else(|| {
-            AppError::not_found("no cluster has this id or slug")
-        })?)))
+        Ok(Some(Cluster(
+            lookup::<cluster::Entity>(ctx, "Cluster", id, "slug", cluster::Column::Slug, slug)
+                .await?,
+        )))
     }
 
     /// Clusters, filtered and ordered; by name when no order is given.
@@ -116,18 +105,7 @@ impl ClusterQuery {
         let q = cluster::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<cluster::Model, _>(
-            ctx,
-            q,
-            sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        top::<cluster::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -221,12 +199,7 @@ impl Cluster {
             self.0.id,
             "cluster_theme",
             "cluster_id",
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -246,12 +219,7 @@ impl Cluster {
             q,
             ("cluster_label", "cluster_id"),
             LABEL_ORDER.sort(None)?,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -272,12 +240,7 @@ impl Cluster {
             q,
             ("membership", "cluster_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -298,12 +261,7 @@ impl Cluster {
             q,
             ("participant", "cluster_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -332,12 +290,7 @@ impl Cluster {
             q,
             ("event_organiser", "cluster_id"),
             EVENT_ORDER.sort(None)?,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -362,12 +315,7 @@ impl Cluster {
             q.into_query(),
             ("indicator", "cluster_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -387,12 +335,7 @@ impl Cluster {
             kpi::Entity::find().into_query(),
             ("kpi", "cluster_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

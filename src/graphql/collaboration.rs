@@ -3,7 +3,7 @@
 use super::connection::*;
 use super::event::EVENT_ORDER;
 use super::loader::Loaders;
-use super::node::{global_id, parse_id_of};
+use super::node::{global_id, lookup};
 use super::ordering::{Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -15,7 +15,7 @@ use crate::services::filter::{Text, col};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
 
 wrapper!(
     /// An inter-cluster project, such as SmartSports4GoodLife (EU COSME) or Inno4Sports (Interreg Europe).
@@ -89,23 +89,17 @@ impl CollaborationQuery {
         #[graphql(desc = "The collaboration's id.")] id: Option<ID>,
         #[graphql(desc = "The collaboration's slug, e.g. `inno4sports`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Collaboration>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, slug) {
-            (Some(id), None) => collaboration::Entity::find()
-                .filter(collaboration::Column::PublicId.eq(parse_id_of("Collaboration", &id)?)),
-            (None, Some(slug)) => {
-                collaboration::Entity::find().filter(collaboration::Column::Slug.eq(slug))
-            }
-            _ => {
-                return Err(
-                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Collaboration(found.ok_or_else(|| {
-            AppError::not_found("no collaboration has this id or slug")
-        })?)))
+        Ok(Some(Collaboration(
+            lookup::<collaboration::Entity>(
+                ctx,
+                "Collaboration",
+                id,
+                "slug",
+                collaboration::Column::Slug,
+                slug,
+            )
+            .await?,
+        )))
     }
 
     /// Collaborations, filtered and ordered; by name when no order is given.
@@ -124,18 +118,8 @@ impl CollaborationQuery {
         let q = collaboration::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<collaboration::Model, _>(
-            ctx,
-            q,
-            sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        top::<collaboration::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before))
+            .await
     }
 }
 
@@ -196,12 +180,7 @@ impl Collaboration {
             self.0.id,
             "collaboration_theme",
             "collaboration_id",
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -221,12 +200,7 @@ impl Collaboration {
             participant::Entity::find().into_query(),
             ("participant", "collaboration_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -250,12 +224,7 @@ impl Collaboration {
             q,
             ("event_organiser", "collaboration_id"),
             EVENT_ORDER.sort(None)?,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -275,12 +244,7 @@ impl Collaboration {
             kpi::Entity::find().into_query(),
             ("kpi", "collaboration_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

@@ -207,6 +207,21 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
+    /// The arguments of a list field.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     /// Validates the arguments for a list in this ordering.
     pub fn request(&self, sort: &Sort) -> Result<PageRequest, AppError> {
         PageRequest::parse(

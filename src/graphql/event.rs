@@ -2,7 +2,7 @@
 
 use super::connection::*;
 use super::loader::Loaders;
-use super::node::{global_id, parse_id_of};
+use super::node::{global_id, lookup};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation};
 use super::region::themes_of;
 use super::types::*;
@@ -13,7 +13,7 @@ use crate::services::event::EventFilter;
 use crate::services::filter::{CountryCode, Text};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
 
 wrapper!(
     /// A thematic meeting where SMEs and cluster partners take part.
@@ -128,22 +128,9 @@ impl EventQuery {
         #[graphql(desc = "The event's id.")] id: Option<ID>,
         #[graphql(desc = "The event's slug, e.g. `tci-2019`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Event>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, slug) {
-            (Some(id), None) => {
-                event::Entity::find().filter(event::Column::PublicId.eq(parse_id_of("Event", &id)?))
-            }
-            (None, Some(slug)) => event::Entity::find().filter(event::Column::Slug.eq(slug)),
-            _ => {
-                return Err(
-                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Event(found.ok_or_else(|| {
-            AppError::not_found("no event has this id or slug")
-        })?)))
+        Ok(Some(Event(
+            lookup::<event::Entity>(ctx, "Event", id, "slug", event::Column::Slug, slug).await?,
+        )))
     }
 
     /// Events: upcoming ones (ongoing included) by start time, unless the filter or order say otherwise.
@@ -167,18 +154,7 @@ impl EventQuery {
         let q = event::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<event::Model, _>(
-            ctx,
-            q,
-            sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        top::<event::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -263,12 +239,7 @@ impl Event {
             self.0.id,
             "event_theme",
             "event_id",
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -288,12 +259,7 @@ impl Event {
             event_organiser::Entity::find().into_query(),
             ("event_organiser", "event_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

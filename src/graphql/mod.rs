@@ -18,7 +18,7 @@ use crate::error::AppError;
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, MergedObject, Object, Schema};
 use connection::*;
 use loader::Loaders;
-use node::{Node, parse_global_id, parse_id_of};
+use node::{Node, lookup, parse_global_id};
 use ordering::{Ordering, by_name};
 use region::REGION_ORDER;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -100,22 +100,17 @@ impl DirectoryQuery {
         #[graphql(desc = "The region's id.")] id: Option<ID>,
         #[graphql(desc = "The region's NUTS code, e.g. `NL414`.")] code: Option<String>,
     ) -> async_graphql::Result<Option<Region>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, code) {
-            (Some(id), None) => e::region::Entity::find()
-                .filter(e::region::Column::PublicId.eq(parse_id_of("Region", &id)?)),
-            (None, Some(code)) => e::region::Entity::find()
-                .filter(e::region::Column::Code.eq(code.trim().to_ascii_uppercase())),
-            _ => {
-                return Err(
-                    AppError::bad_input("code", "give exactly one of `id` and `code`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Region(found.ok_or_else(|| {
-            AppError::not_found("no region has this id or code")
-        })?)))
+        Ok(Some(Region(
+            lookup::<e::region::Entity>(
+                ctx,
+                "Region",
+                id,
+                "code",
+                e::region::Column::Code,
+                code.map(|c| c.trim().to_ascii_uppercase()),
+            )
+            .await?,
+        )))
     }
 
     /// Regions, by code unless ordered otherwise.
@@ -151,12 +146,7 @@ impl DirectoryQuery {
             ctx,
             q.into_query(),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -168,21 +158,10 @@ impl DirectoryQuery {
         #[graphql(desc = "The theme's id.")] id: Option<ID>,
         #[graphql(desc = "The theme's slug, e.g. `health`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Theme>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, slug) {
-            (Some(id), None) => e::theme::Entity::find()
-                .filter(e::theme::Column::PublicId.eq(parse_id_of("Theme", &id)?)),
-            (None, Some(slug)) => e::theme::Entity::find().filter(e::theme::Column::Slug.eq(slug)),
-            _ => {
-                return Err(
-                    AppError::bad_input("slug", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Theme(found.ok_or_else(|| {
-            AppError::not_found("no theme has this id or slug")
-        })?)))
+        Ok(Some(Theme(
+            lookup::<e::theme::Entity>(ctx, "Theme", id, "slug", e::theme::Column::Slug, slug)
+                .await?,
+        )))
     }
 
     /// Themes and sectors, by name unless ordered otherwise.
@@ -208,12 +187,7 @@ impl DirectoryQuery {
             ctx,
             q.into_query(),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

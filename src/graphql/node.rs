@@ -1,11 +1,47 @@
 //! Relay global ids (`base64url("Type:uuid")`) and the `Node` interface.
 
+use super::loader::Loaders;
 use super::types::*;
 use crate::error::AppError;
-use async_graphql::{ID, Interface};
+use async_graphql::{Context, ID, Interface};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::str::FromStr;
 use uuid::Uuid;
+
+/// One row of `E` by its global `id` or by a natural key (`key_name` in `key_column`, e.g. a
+/// slug); the client gives exactly one of the two. A row that does not exist is `NOT_FOUND`.
+pub async fn lookup<E: EntityTrait>(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key_column: E::Column,
+    key: Option<String>,
+) -> async_graphql::Result<E::Model> {
+    let db = &ctx.data::<Loaders>()?.db.conn;
+    let public_id = E::Column::from_str("public_id")
+        .map_err(|_| AppError::Internal(format!("{type_name} has no public id").into()))?;
+    let query = match (id, key) {
+        (Some(id), None) => E::find().filter(public_id.eq(parse_id_of(type_name, &id)?)),
+        (None, Some(key)) => E::find().filter(key_column.eq(key)),
+        _ => {
+            return Err(AppError::bad_input(
+                key_name,
+                format!("give exactly one of `id` and `{key_name}`"),
+            )
+            .into());
+        }
+    };
+    let found = query.one(db).await.map_err(AppError::from)?;
+    Ok(found.ok_or_else(|| {
+        AppError::not_found(format!(
+            "no {} has this id or {key_name}",
+            type_name.to_lowercase()
+        ))
+    })?)
+}
 
 /// The global id of a row of the given GraphQL type.
 pub fn global_id(type_name: &str, public_id: Uuid) -> ID {

@@ -95,18 +95,7 @@ impl OfferNeedQuery {
         let q = offer_need::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<offer_need::Model, _>(
-            ctx,
-            q,
-            sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        top::<offer_need::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -159,12 +148,7 @@ impl OfferNeed {
             self.0.id,
             "offer_need_theme",
             "offer_need_id",
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

@@ -2,7 +2,7 @@
 
 use super::connection::*;
 use super::loader::Loaders;
-use super::node::{global_id, parse_id_of};
+use super::node::{global_id, lookup};
 use super::ordering::{Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -105,23 +105,17 @@ impl OrganisationQuery {
         #[graphql(desc = "The organisation's id.")] id: Option<ID>,
         #[graphql(desc = "The organisation's slug, e.g. `epsi`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Organisation>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
-        let q = match (id, slug) {
-            (Some(id), None) => organisation::Entity::find()
-                .filter(organisation::Column::PublicId.eq(parse_id_of("Organisation", &id)?)),
-            (None, Some(slug)) => {
-                organisation::Entity::find().filter(organisation::Column::Slug.eq(slug))
-            }
-            _ => {
-                return Err(
-                    AppError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        let found = q.one(db).await.map_err(AppError::from)?;
-        Ok(Some(Organisation(found.ok_or_else(|| {
-            AppError::not_found("no organisation has this id or slug")
-        })?)))
+        Ok(Some(Organisation(
+            lookup::<organisation::Entity>(
+                ctx,
+                "Organisation",
+                id,
+                "slug",
+                organisation::Column::Slug,
+                slug,
+            )
+            .await?,
+        )))
     }
 
     /// Organisations, filtered and ordered; by name when no order is given.
@@ -140,18 +134,7 @@ impl OrganisationQuery {
         let q = organisation::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<organisation::Model, _>(
-            ctx,
-            q,
-            sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-        )
-        .await
+        top::<organisation::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
     }
 }
 
@@ -233,12 +216,7 @@ impl Organisation {
             self.0.id,
             "organisation_theme",
             "organisation_id",
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -258,12 +236,7 @@ impl Organisation {
             membership::Entity::find().into_query(),
             ("membership", "organisation_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -286,12 +259,7 @@ impl Organisation {
             q,
             ("contact", "organisation_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -311,12 +279,7 @@ impl Organisation {
             offer_need::Entity::find().into_query(),
             ("offer_need", "organisation_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -336,12 +299,7 @@ impl Organisation {
             participant::Entity::find().into_query(),
             ("participant", "organisation_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }

@@ -81,12 +81,7 @@ impl Region {
             q,
             ("region", "parent_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -108,12 +103,7 @@ impl Region {
             q,
             ("cluster", "region_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -135,12 +125,7 @@ impl Region {
             q,
             ("organisation", "region_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -211,12 +196,7 @@ impl Theme {
             q,
             ("cluster_theme", "theme_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -238,12 +218,7 @@ impl Theme {
             q,
             ("organisation_theme", "theme_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
@@ -264,12 +239,7 @@ impl Theme {
             q,
             ("event_theme", "theme_id"),
             sort,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            PageArgs::new(first, after, last, before),
         )
         .await
     }
