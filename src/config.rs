@@ -32,7 +32,16 @@ pub enum Command {
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL) the server serves.
-    Schema,
+    Schema(SchemaArgs),
+}
+
+/// Options of `schema`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SchemaArgs {
+    /// Print the federation subgraph SDL (what `_service { sdl }` answers and composition reads)
+    /// instead of the plain schema.
+    #[arg(long)]
+    pub federation: bool,
 }
 
 /// Options of the server.
@@ -53,6 +62,10 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Serve the plain schema instead of an Apollo Federation v2 subgraph (no `@key`,
+    /// `_entities` or `_service`).
+    #[arg(long, env = "NO_FEDERATION")]
+    pub no_federation: bool,
     /// Most database connections in the pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub max_connections: u32,

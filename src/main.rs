@@ -27,8 +27,13 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), AppError> {
     match cli.command {
-        Some(Command::Schema) => {
-            println!("{}", graphql::build_schema().sdl());
+        Some(Command::Schema(args)) => {
+            let schema = graphql::build_schema(true);
+            let sdl = match args.federation {
+                true => schema.federation_sdl().unwrap_or_default(),
+                false => schema.sdl(),
+            };
+            println!("{sdl}");
             Ok(())
         }
         Some(Command::Migrate) => {

@@ -31,7 +31,7 @@ impl Application {
             .await
             .map_err(|e| crate::error::AppError::Internal(Box::new(e)))?;
         let state = AppState {
-            schema: build_schema(),
+            schema: build_schema(!args.no_federation),
             db: db.clone(),
         };
         Ok(Self {

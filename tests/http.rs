@@ -24,7 +24,7 @@ fn content_type(headers: &HeaderMap) -> String {
 /// The audit's folder, with its npm packages installed from the lock file once per process.
 fn audit_dir() -> PathBuf {
     static INSTALL: Mutex<bool> = Mutex::new(false);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http-audit");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     let mut installed = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
     if !*installed && !dir.join("node_modules/graphql-http").exists() {
         let status = Command::new("npm")

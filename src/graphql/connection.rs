@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 /// Where a page lies in its list.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(shareable)]
 pub struct PageInfo {
     /// More items follow this page.
     pub has_next_page: bool,

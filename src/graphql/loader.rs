@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
+use uuid::Uuid;
 
 /// Loads the values of many keys at once.
 pub trait Loader<K>: Send + Sync + 'static {
@@ -226,6 +227,17 @@ impl Loaders {
         })
     }
 
+    /// Rows of entity `E` by natural key.
+    pub fn by_key<E: EntityTrait>(&self) -> Arc<Batcher<Key, ByKey<E>>>
+    where
+        E::Model: Sync,
+    {
+        self.get(|| ByKey {
+            db: self.db.clone(),
+            entity: PhantomData,
+        })
+    }
+
     /// Nested pages of rows read as `M`.
     pub fn pages<M: FromQueryResult + Clone + Send + Sync + 'static>(
         &self,
@@ -273,6 +285,62 @@ where
                 _ => None,
             })
             .collect())
+    }
+}
+
+/// A natural key of a row: its public id, or a unique text column such as a slug.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// The row's public id (the UUID inside its global id).
+    PublicId(Uuid),
+    /// The value of a unique text column.
+    Text(&'static str, String),
+}
+
+/// Loads rows of one entity by natural keys: one statement per kind of key.
+pub struct ByKey<E> {
+    db: Database,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E: EntityTrait> Loader<Key> for ByKey<E>
+where
+    E::Model: Sync,
+{
+    type Value = E::Model;
+
+    async fn load(&self, keys: &[Key]) -> async_graphql::Result<HashMap<Key, E::Model>> {
+        let table = E::default().table_name().to_owned();
+        let column = |name: &str| {
+            E::Column::from_str(name)
+                .map_err(|_| AppError::Internal(format!("{table} has no {name} column").into()))
+        };
+        let mut groups: HashMap<&'static str, Vec<sea_orm::Value>> = HashMap::new();
+        for key in keys {
+            let (name, value) = match key {
+                Key::PublicId(u) => ("public_id", (*u).into()),
+                Key::Text(c, t) => (*c, t.clone().into()),
+            };
+            groups.entry(name).or_default().push(value);
+        }
+        let mut out = HashMap::new();
+        for (name, values) in groups {
+            let col = column(name)?;
+            let rows = E::find()
+                .filter(Expr::col((Alias::new(table.clone()), Alias::new(name))).is_in(values))
+                .all(&self.db.conn)
+                .await
+                .map_err(AppError::from)?;
+            for m in rows {
+                let key = match m.get(col) {
+                    Value::Uuid(Some(u)) => Key::PublicId(u),
+                    Value::String(Some(t)) => Key::Text(name, t),
+                    _ => continue,
+                };
+                out.insert(key, m);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod collaboration;
 pub mod connection;
 pub mod event;
+pub mod federation;
 pub mod indicator;
 pub mod loader;
 pub mod node;
@@ -15,7 +16,10 @@ pub mod types;
 
 use crate::entities as e;
 use crate::error::AppError;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, MergedObject, Object, Schema};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ID, MergedObject, Object, Request, Response,
+    SDLExportOptions, Schema,
+};
 use connection::*;
 use loader::Loaders;
 use node::{Node, lookup, parse_global_id};
@@ -24,9 +28,6 @@ use region::REGION_ORDER;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
 use types::*;
-
-/// The schema the server serves.
-pub type DirectorySchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// Every query of the directory.
 #[derive(MergedObject, Default)]
@@ -39,9 +40,73 @@ pub struct Query(
     offer_need::OfferNeedQuery,
 );
 
-/// Builds the schema; the per-request [`Loaders`] are added to each request by the HTTP layer.
-pub fn build_schema() -> DirectorySchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish()
+/// Every query of the directory.
+// The queries plus the entity lookups of an Apollo Federation subgraph, under the same name.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct FederatedQuery(
+    DirectoryQuery,
+    cluster::ClusterQuery,
+    organisation::OrganisationQuery,
+    collaboration::CollaborationQuery,
+    event::EventQuery,
+    offer_need::OfferNeedQuery,
+    federation::EntityQuery,
+);
+
+/// The schema the server serves: an Apollo Federation v2 subgraph, or the plain schema when
+/// federation is switched off.
+#[derive(Clone)]
+pub enum DirectorySchema {
+    /// With `@key` entities, `_entities` and `_service`.
+    Federated(Schema<FederatedQuery, EmptyMutation, EmptySubscription>),
+    /// Without federation.
+    Plain(Schema<Query, EmptyMutation, EmptySubscription>),
+}
+
+impl DirectorySchema {
+    /// Runs one request. The request must carry its [`Loaders`].
+    pub async fn execute(&self, request: Request) -> Response {
+        match self {
+            Self::Federated(schema) => schema.execute(request).await,
+            Self::Plain(schema) => schema.execute(request).await,
+        }
+    }
+
+    /// The schema in SDL, without federation directives: `schema.graphql`.
+    pub fn sdl(&self) -> String {
+        match self {
+            Self::Federated(schema) => schema.sdl(),
+            Self::Plain(schema) => schema.sdl(),
+        }
+    }
+
+    /// The subgraph SDL that `_service { sdl }` answers and composition reads:
+    /// `schema.federation.graphql`. The plain schema has none.
+    pub fn federation_sdl(&self) -> Option<String> {
+        match self {
+            Self::Federated(schema) => Some(
+                schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive()),
+            ),
+            Self::Plain(_) => None,
+        }
+    }
+}
+
+/// Builds the schema, as a federation subgraph when `federation`. The per-request [`Loaders`]
+/// are added to each request by the HTTP layer.
+pub fn build_schema(federation: bool) -> DirectorySchema {
+    if federation {
+        DirectorySchema::Federated(
+            Schema::build(FederatedQuery::default(), EmptyMutation, EmptySubscription)
+                .enable_federation()
+                .finish(),
+        )
+    } else {
+        DirectorySchema::Plain(
+            Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish(),
+        )
+    }
 }
 
 /// Node lookup, regions and themes.

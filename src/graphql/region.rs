@@ -37,10 +37,12 @@ impl Region {
         global_id("Region", self.0.public_id)
     }
     /// NUTS code, e.g. `NL414`; a country's code is its ISO 3166-1 alpha-2 code.
+    #[graphql(shareable)]
     async fn code(&self) -> &str {
         &self.0.code
     }
     /// Official name.
+    #[graphql(shareable)]
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -162,10 +164,12 @@ impl Theme {
         global_id("Theme", self.0.public_id)
     }
     /// Stable short name, e.g. `health`; use it in filters and URLs.
+    #[graphql(shareable)]
     async fn slug(&self) -> &str {
         &self.0.slug
     }
     /// Display name.
+    #[graphql(shareable)]
     async fn name(&self) -> &str {
         &self.0.name
     }

@@ -86,16 +86,28 @@ pub async fn spawn(backend: Backend, demo: bool) -> TestApp {
     spawn_on(&database_url, demo).await
 }
 
-/// Starts the server on an existing database.
-pub async fn spawn_on(database_url: &str, demo: bool) -> TestApp {
-    let args = ServeArgs {
+/// The options the tests run the server with.
+pub fn serve_args() -> ServeArgs {
+    ServeArgs {
         host: "127.0.0.1".parse().expect("address"),
         port: 0,
         no_migrate: false,
-        no_demo_data: !demo,
+        no_demo_data: false,
         max_body_bytes: 64 * 1024,
         max_connections: 4,
-    };
+        no_federation: false,
+    }
+}
+
+/// Starts the server on an existing database.
+pub async fn spawn_on(database_url: &str, demo: bool) -> TestApp {
+    let mut args = serve_args();
+    args.no_demo_data = !demo;
+    spawn_with(database_url, args).await
+}
+
+/// Starts the server on an existing database with the given options.
+pub async fn spawn_with(database_url: &str, args: ServeArgs) -> TestApp {
     let app = Application::build(database_url, &args)
         .await
         .unwrap_or_else(|e| panic!("server starts: {e:?}"));
