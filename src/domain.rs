@@ -224,3 +224,18 @@ vocabulary! {
         Falling,
     }
 }
+
+vocabulary! {
+    /// What an API key may do.
+    Role {
+        /// Everything, including keys and themes.
+        Admin,
+        /// Clusters and organisations in one region (a NUTS code) and below, and everything they own.
+        Steward,
+        /// One cluster: its profile, labels, memberships, member organisations and their contacts,
+        /// events, offers and needs of its members, indicators, KPIs and the collaborations it leads.
+        ClusterManager,
+        /// Read-only access for platforms that pull data.
+        Reader,
+    }
+}

@@ -1,5 +1,7 @@
 //! SeaORM entities, one file per table.
 
+pub mod api_key;
+pub mod audit_entry;
 pub mod cluster;
 pub mod cluster_label;
 pub mod cluster_theme;

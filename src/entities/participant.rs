@@ -17,6 +17,7 @@ pub struct Model {
     pub role: ParticipantRole,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
