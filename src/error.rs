@@ -16,10 +16,25 @@ pub enum AppError {
         /// The argument or input field at fault, when there is one.
         field: Option<String>,
     },
+    /// Several input fields are wrong; each is named with what to fix.
+    Invalid(Vec<FieldError>),
     /// The request conflicts with the data's current state.
     Conflict(String),
+    /// The request carries no valid credentials and needs them.
+    Unauthenticated(String),
+    /// The caller's key may not do this.
+    Forbidden(String),
     /// Something failed inside the server; logged with its chain, shown as a bare `INTERNAL`.
     Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// One bad input field.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// The input field, as a path (`input.website`).
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
 }
 
 impl AppError {
@@ -41,7 +56,10 @@ impl AppError {
         match self {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::Invalid(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -49,7 +67,15 @@ impl AppError {
     /// The message safe to show to a client.
     pub fn public_message(&self) -> String {
         match self {
-            Self::NotFound(m) | Self::Conflict(m) => m.clone(),
+            Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Unauthenticated(m)
+            | Self::Forbidden(m) => m.clone(),
+            Self::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("`{}`: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
             Self::BadUserInput { message, .. } => message.clone(),
             Self::Internal(_) => "internal server error".to_owned(),
         }
@@ -80,14 +106,39 @@ impl From<AppError> for async_graphql::Error {
             tracing::error!(error = %chain(cause.as_ref()), "internal error");
         }
         let code = err.code();
-        let field = match &err {
-            AppError::BadUserInput { field, .. } => field.clone(),
-            _ => None,
+        let fields: Vec<(String, String)> = match &err {
+            AppError::BadUserInput {
+                field: Some(field),
+                message,
+            } => vec![(field.clone(), message.clone())],
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+            _ => Vec::new(),
         };
         async_graphql::Error::new(err.public_message()).extend_with(|_, ext| {
             ext.set("code", code);
-            if let Some(field) = field {
-                ext.set("field", field);
+            if let Some((field, _)) = fields.first() {
+                ext.set("field", field.as_str());
+            }
+            if !fields.is_empty() {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|(field, message)| {
+                        let mut entry = async_graphql::indexmap::IndexMap::new();
+                        entry.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(field.as_str()),
+                        );
+                        entry.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(message.as_str()),
+                        );
+                        async_graphql::Value::Object(entry)
+                    })
+                    .collect();
+                ext.set("fields", list);
             }
         })
     }

@@ -94,22 +94,27 @@ impl Gateway {
         .expect("answer")
     }
 
-    async fn query(&self, client: &reqwest::Client, query: &str) -> Value {
-        let res: Value = client
+    /// Sends a query through the gateway with the key, which the gateway forwards.
+    async fn query(&self, client: &reqwest::Client, key: &str, query: &str) -> Value {
+        let res = self.send(client, key, query).await;
+        assert!(
+            res.get("errors").is_none(),
+            "errors through the gateway: {res}"
+        );
+        res["data"].clone()
+    }
+
+    async fn send(&self, client: &reqwest::Client, key: &str, query: &str) -> Value {
+        client
             .post(&self.url)
-            .header("authorization", "Bearer forwarded-by-the-gateway")
+            .header("authorization", format!("Bearer {key}"))
             .json(&json!({ "query": query }))
             .send()
             .await
             .expect("gateway answers")
             .json()
             .await
-            .expect("json");
-        assert!(
-            res.get("errors").is_none(),
-            "errors through the gateway: {res}"
-        );
-        res["data"].clone()
+            .expect("json")
     }
 }
 
@@ -158,10 +163,33 @@ both!(
         }))
         .await;
 
+        let (_, key) = cluster_directory::services::keys::create(
+            &app.db.conn,
+            &cluster_directory::services::keys::NewKey {
+                name: "EPSI platform".into(),
+                role: cluster_directory::domain::Role::Reader,
+                region: None,
+                cluster: None,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("a reader key");
+        // The gateway forwards the Authorization header: a wrong key is refused by the directory.
+        let refused = gateway
+            .send(
+                &app.client,
+                "cdk_not-a-valid-key",
+                "{ clusters { totalCount } }",
+            )
+            .await;
+        assert!(refused.get("errors").is_some(), "{refused}");
+
         // From the directory into the partner's service.
         let d = gateway
             .query(
                 &app.client,
+                &key,
                 r#"{ cluster(slug: "indescat") { name region { code } facilities { name sport } } }"#,
             )
             .await;
@@ -176,7 +204,7 @@ both!(
 
         // From the partner's service into the directory, by id and by NUTS code.
         let across = "{ facilities { name cluster { slug name } region { code name } } }";
-        let d = gateway.query(&app.client, across).await;
+        let d = gateway.query(&app.client, &key, across).await;
         let f3 = &d["facilities"][2];
         assert_eq!(f3["name"], "Smart running track");
         assert_eq!(f3["cluster"]["name"], brainport["name"]);
@@ -185,7 +213,7 @@ both!(
 
         // Both replicas answer, and answer alike.
         for _ in 0..6 {
-            assert_eq!(gateway.query(&app.client, across).await, d);
+            assert_eq!(gateway.query(&app.client, &key, across).await, d);
         }
         // A change committed to the shared database shows through every replica at once.
         use sea_orm::ConnectionTrait;
@@ -197,7 +225,7 @@ both!(
             .await
             .expect("update");
         for _ in 0..4 {
-            let d = gateway.query(&app.client, across).await;
+            let d = gateway.query(&app.client, &key, across).await;
             assert_eq!(d["facilities"][0]["cluster"]["name"], "INDESCAT (renamed)");
         }
         let (used, _gateway) = gateway.replicas_used().await;

@@ -142,7 +142,12 @@ impl MigrationTrait for Migration {
             .await?;
         for table in VERSIONED {
             manager
-                .alter_table(Table::alter().table(*table).drop_column("version").to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(*table)
+                        .drop_column("version")
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -143,7 +143,9 @@ impl DirectoryQuery {
             "Membership" => find_node!(db, uuid, membership, Membership),
             "Contact" => e::contact::Entity::find()
                 .filter(e::contact::Column::PublicId.eq(uuid))
-                .filter(e::contact::Column::Visibility.eq(crate::domain::Visibility::Public))
+                .filter(crate::services::access::visible_contacts(
+                    ctx.data::<crate::services::access::Caller>()?,
+                ))
                 .one(db)
                 .await
                 .map_err(AppError::from)?

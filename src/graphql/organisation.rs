@@ -11,11 +11,12 @@ use crate::entities::{
     cluster, contact, membership, offer_need, organisation, participant, region,
 };
 use crate::error::AppError;
+use crate::services::access::{Caller, visible_contacts};
 use crate::services::filter::{CountryCode, NutsPrefix, Text};
 use crate::services::organisation::{OrganisationFilter, unpack_nace};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
 
 wrapper!(
     /// A member organisation: company, start-up, knowledge institution, university, SportFieldLab,
@@ -249,8 +250,9 @@ impl Organisation {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ContactConnection> {
+        let caller = ctx.data::<Caller>()?;
         let q = contact::Entity::find()
-            .filter(contact::Column::Visibility.eq(Visibility::Public))
+            .filter(visible_contacts(caller))
             .into_query();
         let sort = by_name("contact").sort(None)?;
         nested::<contact::Model, _>(

@@ -4,6 +4,8 @@
 
 use super::AppState;
 use crate::graphql::loader::Loaders;
+use crate::services::audit::RequestId;
+use crate::services::keys;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response, ServerError, Variables};
@@ -198,7 +200,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(&state, params, media).await
+    execute(&state, &headers, params, media).await
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName` and `extensions`.
@@ -238,7 +240,7 @@ pub async fn post(
         Ok(p) => p,
         Err(message) => return bad(media, &message),
     };
-    execute(&state, params, media).await
+    execute(&state, &headers, params, media).await
 }
 
 /// Whether the operation the request would run is a mutation (or subscription).
@@ -262,10 +264,41 @@ fn is_mutation(params: &Params) -> bool {
     op.is_some_and(|op| op.ty != OperationType::Query)
 }
 
-async fn execute(state: &AppState, params: Params, media: Media) -> axum::response::Response {
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: Params,
+    media: Media,
+) -> axum::response::Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let caller = match keys::authenticate(&state.db.conn, authorization).await {
+        Ok(caller) => caller,
+        Err(err) => {
+            if let crate::error::AppError::Internal(cause) = &err {
+                tracing::error!(error = %crate::error::chain(cause.as_ref()), "authentication failed");
+            }
+            let status = match err {
+                crate::error::AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let mut resp = request_error(media, status, err.code(), &err.public_message());
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return resp;
+        }
+    };
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| RequestId(v.chars().take(64).collect()));
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
-    let mut request = Request::new(params.query).data(loaders);
+    let mut request = Request::new(params.query)
+        .data(loaders)
+        .data(caller)
+        .data(request_id.unwrap_or_default());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

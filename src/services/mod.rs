@@ -1,11 +1,14 @@
 //! Plain async functions and query builders over the database; no GraphQL types here.
 
+pub mod access;
+pub mod audit;
 pub mod cluster;
 pub mod collaboration;
 pub mod demo;
 pub mod event;
 pub mod filter;
 pub mod generate;
+pub mod keys;
 pub mod offer_need;
 pub mod organisation;
 pub mod page;

@@ -1,0 +1,69 @@
+//! The append-only audit log: every write records who made it, what it changed (the names of the
+//! changed fields, never their values) and when, in the write's own transaction.
+
+use crate::entities::audit_entry;
+use crate::error::AppResult;
+use crate::services::access::Caller;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use uuid::Uuid;
+
+/// The request id of the HTTP request a write came in (the `x-request-id` header).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// What a write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A row was created.
+    Create,
+    /// A row was changed.
+    Update,
+    /// A row was deleted.
+    Delete,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// Who wrote, in which request: what every audit entry starts from.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The caller.
+    pub caller: Caller,
+    /// The request's id, when it came over HTTP.
+    pub request_id: Option<String>,
+}
+
+/// Appends one entry; call it inside the write's transaction.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    operation: Operation,
+    entity_type: &str,
+    entity_id: Uuid,
+    fields: &[&str],
+) -> AppResult<()> {
+    audit_entry::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        at: Set(Utc::now()),
+        key_id: Set(actor.caller.key_id()),
+        role: Set(actor.caller.role_name().to_owned()),
+        operation: Set(operation.name().to_owned()),
+        entity_type: Set(entity_type.to_owned()),
+        entity_id: Set(entity_id),
+        fields: Set(fields.join(",")),
+        request_id: Set(actor.request_id.clone().filter(|r| !r.is_empty())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
