@@ -130,66 +130,6 @@ impl Caller {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(role: Role, region: Option<&str>, cluster: Option<i64>) -> Caller {
-        Caller::Key(KeyCaller {
-            key_id: Uuid::nil(),
-            role,
-            region: region.map(str::to_owned),
-            cluster,
-        })
-    }
-
-    fn owner(clusters: &[i64], regions: &[&str]) -> Owner {
-        Owner {
-            clusters: clusters.to_vec(),
-            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
-        }
-    }
-
-    #[test]
-    fn stewards_act_in_their_region_and_below() {
-        let steward = key(Role::Steward, Some("NL4"), None);
-        assert!(steward.may(Need::Steward, &owner(&[1], &["NL414"])).is_ok());
-        assert!(steward.may(Need::Manage, &owner(&[1], &["NL414"])).is_ok());
-        assert!(
-            steward
-                .may(Need::Steward, &owner(&[1], &["ES511"]))
-                .is_err()
-        );
-        assert!(steward.may(Need::Admin, &owner(&[1], &["NL414"])).is_err());
-    }
-
-    #[test]
-    fn managers_act_on_their_cluster_only() {
-        let manager = key(Role::ClusterManager, None, Some(7));
-        assert!(manager.may(Need::Manage, &owner(&[7], &["ES511"])).is_ok());
-        assert!(manager.may(Need::Manage, &owner(&[8], &["ES511"])).is_err());
-        assert!(
-            manager
-                .may(Need::Steward, &owner(&[7], &["ES511"]))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn readers_and_anonymous_callers_write_nothing() {
-        let o = owner(&[7], &["ES511"]);
-        assert!(matches!(
-            Caller::Anonymous.may(Need::Manage, &o),
-            Err(AppError::Unauthenticated(_))
-        ));
-        assert!(matches!(
-            key(Role::Reader, None, None).may(Need::Manage, &o),
-            Err(AppError::Forbidden(_))
-        ));
-        assert!(key(Role::Admin, None, None).may(Need::Admin, &o).is_ok());
-    }
-}
-
 /// The contacts `caller` may see: public ones for everybody; members-only and private ones also
 /// for admins, for the managers of a cluster the contact's organisation belongs to, and for
 /// stewards of a region that holds the organisation or one of those clusters.
@@ -248,5 +188,65 @@ pub fn visible_contacts(caller: &Caller) -> sea_orm::sea_query::Cond {
                 .add(col("contact", "organisation_id").in_subquery(members_of_those))
         }
         _ => Cond::all().add(public),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(role: Role, region: Option<&str>, cluster: Option<i64>) -> Caller {
+        Caller::Key(KeyCaller {
+            key_id: Uuid::nil(),
+            role,
+            region: region.map(str::to_owned),
+            cluster,
+        })
+    }
+
+    fn owner(clusters: &[i64], regions: &[&str]) -> Owner {
+        Owner {
+            clusters: clusters.to_vec(),
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn stewards_act_in_their_region_and_below() {
+        let steward = key(Role::Steward, Some("NL4"), None);
+        assert!(steward.may(Need::Steward, &owner(&[1], &["NL414"])).is_ok());
+        assert!(steward.may(Need::Manage, &owner(&[1], &["NL414"])).is_ok());
+        assert!(
+            steward
+                .may(Need::Steward, &owner(&[1], &["ES511"]))
+                .is_err()
+        );
+        assert!(steward.may(Need::Admin, &owner(&[1], &["NL414"])).is_err());
+    }
+
+    #[test]
+    fn managers_act_on_their_cluster_only() {
+        let manager = key(Role::ClusterManager, None, Some(7));
+        assert!(manager.may(Need::Manage, &owner(&[7], &["ES511"])).is_ok());
+        assert!(manager.may(Need::Manage, &owner(&[8], &["ES511"])).is_err());
+        assert!(
+            manager
+                .may(Need::Steward, &owner(&[7], &["ES511"]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn readers_and_anonymous_callers_write_nothing() {
+        let o = owner(&[7], &["ES511"]);
+        assert!(matches!(
+            Caller::Anonymous.may(Need::Manage, &o),
+            Err(AppError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            key(Role::Reader, None, None).may(Need::Manage, &o),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(key(Role::Admin, None, None).may(Need::Admin, &o).is_ok());
     }
 }
