@@ -33,6 +33,39 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) the server serves.
     Schema(SchemaArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// The `keys` commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its secret, which is shown only this once.
+    Create {
+        /// Whose key it is and what for, e.g. `INDESCAT cluster office`.
+        #[arg(long)]
+        name: String,
+        /// What the key may do: admin, steward, cluster-manager or reader.
+        #[arg(long, value_parser = ["admin", "steward", "cluster-manager", "reader"])]
+        role: String,
+        /// For stewards: the NUTS code of their region, e.g. `NL4`.
+        #[arg(long)]
+        region: Option<String>,
+        /// For cluster managers: the slug of their cluster, e.g. `indescat`.
+        #[arg(long)]
+        cluster: Option<String>,
+        /// When the key stops working (RFC 3339, e.g. `2027-12-31T23:59:59Z`); never when omitted.
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// List every key (never their secrets).
+    List,
+    /// Revoke a key at once.
+    Revoke {
+        /// The key's prefix (as `list` shows it) or id.
+        key: String,
+    },
 }
 
 /// Options of `schema`.

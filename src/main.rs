@@ -1,7 +1,7 @@
 //! The `cluster-directory` command: parses the command line and hands over to the library.
 
 use clap::Parser;
-use cluster_directory::config::{Cli, Command};
+use cluster_directory::config::{Cli, Command, KeysCommand};
 use cluster_directory::db::Database;
 use cluster_directory::error::AppError;
 use cluster_directory::{graphql, services, startup::Application, telemetry};
@@ -56,9 +56,103 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             );
             Ok(())
         }
+        Some(Command::Keys(command)) => {
+            let db = Database::connect(&cli.database_url, 1).await?;
+            db.migrate().await?;
+            keys(&db, command).await
+        }
         Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
         None => serve(&cli.database_url, cli.serve).await,
     }
+}
+
+/// `keys create|list|revoke`, as the operator; creation and revocation are audited.
+async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
+    use cluster_directory::domain::Role;
+    use cluster_directory::services::access::Caller;
+    use cluster_directory::services::audit::{Actor, Operation};
+    use cluster_directory::services::keys::{self, NewKey};
+    use cluster_directory::services::write::Write;
+
+    let actor = Actor {
+        caller: Caller::Operator,
+        request_id: None,
+    };
+    match command {
+        KeysCommand::Create {
+            name,
+            role,
+            region,
+            cluster,
+            expires_at,
+        } => {
+            let role = match role.as_str() {
+                "admin" => Role::Admin,
+                "steward" => Role::Steward,
+                "cluster-manager" => Role::ClusterManager,
+                _ => Role::Reader,
+            };
+            let w = Write::begin(&db.conn, actor).await?;
+            let (key, secret) = keys::create(
+                &w.txn,
+                &NewKey {
+                    name,
+                    role,
+                    region,
+                    cluster,
+                    expires_at,
+                },
+            )
+            .await?;
+            w.audit(
+                Operation::Create,
+                "ApiKey",
+                key.public_id,
+                &["name", "role"],
+            )
+            .await?;
+            w.commit().await?;
+            println!("{secret}");
+            eprintln!(
+                "created key {} ({:?}); the secret above is shown only this once",
+                key.prefix, key.role
+            );
+        }
+        KeysCommand::List => {
+            println!("prefix\trole\tname\tcreated\texpires\trevoked");
+            for k in keys::list(&db.conn).await? {
+                let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".to_owned())
+                };
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}\t{}",
+                    k.prefix,
+                    k.role,
+                    k.name,
+                    k.created_at.to_rfc3339(),
+                    when(k.expires_at),
+                    when(k.revoked_at)
+                );
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            let w = Write::begin(&db.conn, actor).await?;
+            let found = keys::find(&w.txn, &key).await?;
+            if found.revoked_at.is_none() {
+                let revoked = keys::revoke(&w.txn, found).await?;
+                w.audit(
+                    Operation::Update,
+                    "ApiKey",
+                    revoked.public_id,
+                    &["revokedAt"],
+                )
+                .await?;
+            }
+            w.commit().await?;
+            eprintln!("key {key} is revoked");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(

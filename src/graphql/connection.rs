@@ -55,7 +55,7 @@ pub trait ConnectionType: Sized {
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ident, $doc:literal, $edge_doc:literal) => {
         #[doc = $edge_doc]
-        #[derive(SimpleObject, Clone)]
+        #[derive(async_graphql::SimpleObject, Clone)]
         pub struct $edge {
             /// Opaque position of this item: pass it as `after` or `before` to page from here.
             pub cursor: String,
@@ -64,21 +64,25 @@ macro_rules! connection {
         }
 
         #[doc = $doc]
-        #[derive(SimpleObject)]
+        #[derive(async_graphql::SimpleObject)]
         pub struct $conn {
             /// The items of this page with their cursors.
             pub edges: Vec<$edge>,
             /// The items of this page, without cursors.
             pub nodes: Vec<$node>,
             /// Where this page lies in the whole list.
-            pub page_info: PageInfo,
+            pub page_info: $crate::graphql::connection::PageInfo,
             /// How many items the whole list holds, across all pages.
             pub total_count: u64,
         }
 
-        impl ConnectionType for $conn {
+        impl $crate::graphql::connection::ConnectionType for $conn {
             type Node = $node;
-            fn build(edges: Vec<(String, $node)>, page_info: PageInfo, total_count: u64) -> Self {
+            fn build(
+                edges: Vec<(String, $node)>,
+                page_info: $crate::graphql::connection::PageInfo,
+                total_count: u64,
+            ) -> Self {
                 let nodes = edges.iter().map(|(_, n)| n.clone()).collect();
                 let edges = edges
                     .into_iter()
@@ -94,6 +98,8 @@ macro_rules! connection {
         }
     };
 }
+
+pub(crate) use connection;
 
 connection!(
     RegionConnection,

@@ -7,6 +7,7 @@ pub mod event;
 pub mod federation;
 pub mod indicator;
 pub mod loader;
+pub mod mutation;
 pub mod node;
 pub mod offer_need;
 pub mod ordering;
@@ -17,8 +18,8 @@ pub mod types;
 use crate::entities as e;
 use crate::error::AppError;
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, MergedObject, Object, Request, Response,
-    SDLExportOptions, Schema,
+    Context, EmptySubscription, ID, MergedObject, Object, Request, Response, SDLExportOptions,
+    Schema,
 };
 use connection::*;
 use loader::Loaders;
@@ -38,6 +39,7 @@ pub struct Query(
     collaboration::CollaborationQuery,
     event::EventQuery,
     offer_need::OfferNeedQuery,
+    mutation::keys::AdminQuery,
 );
 
 /// Every query of the directory.
@@ -51,6 +53,7 @@ pub struct FederatedQuery(
     collaboration::CollaborationQuery,
     event::EventQuery,
     offer_need::OfferNeedQuery,
+    mutation::keys::AdminQuery,
     federation::EntityQuery,
 );
 
@@ -59,9 +62,9 @@ pub struct FederatedQuery(
 #[derive(Clone)]
 pub enum DirectorySchema {
     /// With `@key` entities, `_entities` and `_service`.
-    Federated(Schema<FederatedQuery, EmptyMutation, EmptySubscription>),
+    Federated(Schema<FederatedQuery, mutation::Mutation, EmptySubscription>),
     /// Without federation.
-    Plain(Schema<Query, EmptyMutation, EmptySubscription>),
+    Plain(Schema<Query, mutation::Mutation, EmptySubscription>),
 }
 
 impl DirectorySchema {
@@ -98,13 +101,22 @@ impl DirectorySchema {
 pub fn build_schema(federation: bool) -> DirectorySchema {
     if federation {
         DirectorySchema::Federated(
-            Schema::build(FederatedQuery::default(), EmptyMutation, EmptySubscription)
-                .enable_federation()
-                .finish(),
+            Schema::build(
+                FederatedQuery::default(),
+                mutation::Mutation::default(),
+                EmptySubscription,
+            )
+            .enable_federation()
+            .finish(),
         )
     } else {
         DirectorySchema::Plain(
-            Schema::build(Query::default(), EmptyMutation, EmptySubscription).finish(),
+            Schema::build(
+                Query::default(),
+                mutation::Mutation::default(),
+                EmptySubscription,
+            )
+            .finish(),
         )
     }
 }

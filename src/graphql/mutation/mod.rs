@@ -1,0 +1,65 @@
+//! Writes. Every mutation runs in one transaction that checks the caller's key against the owner
+//! of what it writes, validates the whole input (naming every bad field), compares the version
+//! the caller last saw, and appends an audit entry; a mutation that fails changes nothing.
+
+pub mod cluster;
+pub mod keys;
+pub mod organisation;
+
+use crate::error::AppError;
+use crate::graphql::loader::Loaders;
+use crate::graphql::node::parse_id_of;
+use crate::services::access::Caller;
+use crate::services::audit::{Actor, RequestId};
+use crate::services::write::Write;
+use async_graphql::{Context, ID, MaybeUndefined, MergedObject};
+use uuid::Uuid;
+
+/// Every mutation of the directory.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    keys::KeyMutation,
+    cluster::ClusterMutation,
+    organisation::OrganisationMutation,
+);
+
+/// Who is calling, from the request.
+pub fn caller(ctx: &Context<'_>) -> Caller {
+    ctx.data_opt::<Caller>()
+        .cloned()
+        .unwrap_or(Caller::Anonymous)
+}
+
+/// Starts a write for the request's caller.
+pub async fn begin(ctx: &Context<'_>) -> async_graphql::Result<Write> {
+    let db = &ctx.data::<Loaders>()?.db.conn;
+    let actor = Actor {
+        caller: caller(ctx),
+        request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
+    };
+    Ok(Write::begin(db, actor).await?)
+}
+
+/// The public id inside a global id of the given type, for input field `field`.
+pub fn id_of(type_name: &str, field: &str, id: &ID) -> Result<Uuid, AppError> {
+    parse_id_of(type_name, id).map_err(|e| match e {
+        AppError::BadUserInput { message, .. } => AppError::bad_input(field, message),
+        other => other,
+    })
+}
+
+/// Applies an optional, nullable input field to a nullable column.
+pub fn patch<T>(target: &mut Option<T>, value: MaybeUndefined<T>) {
+    match value {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+/// Applies an optional input field to a required column.
+pub fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}

@@ -1,0 +1,340 @@
+//! The frame of every write: one transaction, the caller's rights checked against the owner of
+//! what is written, optimistic concurrency through row versions, and an audit entry in the same
+//! transaction. A write that fails at any step is rolled back whole.
+
+use crate::domain::ParticipantRole;
+use crate::entities::{cluster, membership, organisation, participant, region};
+use crate::error::{AppError, AppResult};
+use crate::services::access::{Need, Owner};
+use crate::services::audit::{self, Actor, Operation};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
+    TransactionTrait, Value,
+};
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// One write in progress.
+pub struct Write {
+    /// The transaction everything happens in.
+    pub txn: DatabaseTransaction,
+    /// Who writes.
+    pub actor: Actor,
+}
+
+fn column<E: EntityTrait>(name: &str) -> AppResult<E::Column> {
+    E::Column::from_str(name).map_err(|_| {
+        AppError::Internal(format!("{} has no column {name}", E::default().table_name()).into())
+    })
+}
+
+/// `snake_case` column name to the `camelCase` GraphQL field name.
+fn field_name(column: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in column.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Columns a client never changes directly.
+const MANAGED: &[&str] = &["id", "public_id", "created_at", "updated_at", "version"];
+
+impl Write {
+    /// Starts a write.
+    pub async fn begin(db: &DatabaseConnection, actor: Actor) -> AppResult<Self> {
+        Ok(Self {
+            txn: db.begin().await?,
+            actor,
+        })
+    }
+
+    /// Commits the write.
+    pub async fn commit(self) -> AppResult<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+
+    /// Fails unless the caller may act on `owner` with `need`.
+    pub fn allow(&self, need: Need, owner: &Owner) -> AppResult<()> {
+        self.actor.caller.may(need, owner)
+    }
+
+    /// The row of `E` with this public id, or `NOT_FOUND`.
+    pub async fn find<E: EntityTrait>(
+        &self,
+        type_name: &str,
+        public_id: Uuid,
+    ) -> AppResult<E::Model> {
+        E::find()
+            .filter(column::<E>("public_id")?.eq(public_id))
+            .one(&self.txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no {type_name} has this id")))
+    }
+
+    /// Inserts a new row from a validated draft (its id, public id, timestamps and version are
+    /// assigned here) and records it in the audit log.
+    pub async fn create<E>(&self, type_name: &str, draft: E::Model) -> AppResult<E::Model>
+    where
+        E: EntityTrait,
+        E::Model: IntoActiveModel<E::ActiveModel>,
+        E::ActiveModel: ActiveModelBehavior + Send,
+    {
+        let mut active = draft.into_active_model();
+        let now = Utc::now();
+        active.not_set(column::<E>("id")?);
+        active.set(column::<E>("public_id")?, Uuid::new_v4().into());
+        active.set(column::<E>("created_at")?, now.into());
+        active.set(column::<E>("updated_at")?, now.into());
+        active.set(column::<E>("version")?, 1i32.into());
+        let fields: Vec<String> = E::Column::iter()
+            .filter(|c| !MANAGED.contains(&c.as_str()))
+            .filter(|c| active.get(*c).into_value().is_some_and(|v| !is_null(&v)))
+            .map(|c| field_name(c.as_str()))
+            .collect();
+        let model = active.insert(&self.txn).await?;
+        let id = public_id_of::<E>(&model)?;
+        self.audit(Operation::Create, type_name, id, &fields)
+            .await?;
+        Ok(model)
+    }
+
+    /// Writes the fields in which `draft` differs from `current`, if the caller saw the current
+    /// version; otherwise `CONFLICT`. `linked` names changes the caller made besides the row's own
+    /// columns (e.g. `themes`), which also make a new version. Records the names of the changed
+    /// fields in the audit log.
+    pub async fn update<E>(
+        &self,
+        type_name: &str,
+        current: &E::Model,
+        draft: E::Model,
+        seen_version: i32,
+        linked: &[&str],
+    ) -> AppResult<E::Model>
+    where
+        E: EntityTrait,
+        E::Model: IntoActiveModel<E::ActiveModel> + Clone,
+        E::ActiveModel: ActiveModelBehavior + Send,
+    {
+        let version_col = column::<E>("version")?;
+        let id_col = column::<E>("id")?;
+        let version = match current.get(version_col) {
+            Value::Int(Some(v)) => v,
+            _ => 0,
+        };
+        if version != seen_version {
+            return Err(stale(type_name, seen_version, version));
+        }
+        let mut changes = <E::ActiveModel as ActiveModelBehavior>::new();
+        let mut fields = Vec::new();
+        for col in E::Column::iter() {
+            if MANAGED.contains(&col.as_str()) {
+                continue;
+            }
+            let (old, new) = (current.get(col), draft.get(col));
+            if old != new {
+                changes.set(col, new);
+                fields.push(field_name(col.as_str()));
+            }
+        }
+        fields.extend(linked.iter().map(|f| (*f).to_owned()));
+        if fields.is_empty() {
+            return Ok(current.clone());
+        }
+        let id = current.get(id_col);
+        let done = E::update_many()
+            .set(changes)
+            .col_expr(version_col, Expr::col(version_col).add(1))
+            .col_expr(column::<E>("updated_at")?, Expr::val(Utc::now()))
+            .filter(id_col.eq(id.clone()))
+            .filter(version_col.eq(seen_version))
+            .exec(&self.txn)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(stale(type_name, seen_version, seen_version + 1));
+        }
+        let model = E::find()
+            .filter(id_col.eq(id))
+            .one(&self.txn)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no {type_name} has this id")))?;
+        let public_id = public_id_of::<E>(&model)?;
+        self.audit(Operation::Update, type_name, public_id, &fields)
+            .await?;
+        Ok(model)
+    }
+
+    /// Deletes a row (the database cascades to what it owns, as documented per type) if the
+    /// caller saw its current version, and records it.
+    pub async fn delete<E>(
+        &self,
+        type_name: &str,
+        current: &E::Model,
+        seen_version: Option<i32>,
+        cascades: &[&str],
+    ) -> AppResult<()>
+    where
+        E: EntityTrait,
+    {
+        let version_col = column::<E>("version")?;
+        let version = match current.get(version_col) {
+            Value::Int(Some(v)) => v,
+            _ => 0,
+        };
+        if let Some(seen) = seen_version
+            && seen != version
+        {
+            return Err(stale(type_name, seen, version));
+        }
+        let id_col = column::<E>("id")?;
+        E::delete_many()
+            .filter(id_col.eq(current.get(id_col)))
+            .filter(version_col.eq(version))
+            .exec(&self.txn)
+            .await?;
+        let public_id = public_id_of::<E>(current)?;
+        self.audit(Operation::Delete, type_name, public_id, cascades)
+            .await
+    }
+
+    /// Records a write in the audit log.
+    pub async fn audit<S: AsRef<str>>(
+        &self,
+        operation: Operation,
+        type_name: &str,
+        public_id: Uuid,
+        fields: &[S],
+    ) -> AppResult<()> {
+        let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
+        audit::record(
+            &self.txn,
+            &self.actor,
+            operation,
+            type_name,
+            public_id,
+            &fields,
+        )
+        .await
+    }
+
+    /// NUTS codes of regions by id.
+    async fn region_codes(&self, ids: Vec<i64>) -> AppResult<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(region::Entity::find()
+            .select_only()
+            .column(region::Column::Code)
+            .filter(region::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(&self.txn)
+            .await?)
+    }
+
+    /// What a cluster belongs to: itself and its region.
+    pub async fn cluster_owner(&self, clusters: &[i64]) -> AppResult<Owner> {
+        let regions: Vec<Option<i64>> = cluster::Entity::find()
+            .select_only()
+            .column(cluster::Column::RegionId)
+            .filter(cluster::Column::Id.is_in(clusters.iter().copied()))
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        Ok(Owner {
+            clusters: clusters.to_vec(),
+            regions: self
+                .region_codes(regions.into_iter().flatten().collect())
+                .await?,
+        })
+    }
+
+    /// What an organisation belongs to: the clusters it is a member of, its region and theirs.
+    pub async fn organisation_owner(&self, org: &organisation::Model) -> AppResult<Owner> {
+        let clusters: Vec<i64> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::ClusterId)
+            .filter(membership::Column::OrganisationId.eq(org.id))
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        let mut owner = self.cluster_owner(&clusters).await?;
+        owner.regions.extend(
+            self.region_codes(org.region_id.into_iter().collect())
+                .await?,
+        );
+        Ok(owner)
+    }
+
+    /// What an organisation belongs to, by id.
+    pub async fn organisation_owner_by_id(&self, id: i64) -> AppResult<Owner> {
+        let org = organisation::Entity::find_by_id(id)
+            .one(&self.txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("no organisation has this id"))?;
+        self.organisation_owner(&org).await
+    }
+
+    /// What a collaboration belongs to: the clusters that lead it, and their regions.
+    pub async fn collaboration_owner(&self, collaboration_id: i64) -> AppResult<Owner> {
+        let leads: Vec<Option<i64>> = participant::Entity::find()
+            .select_only()
+            .column(participant::Column::ClusterId)
+            .filter(participant::Column::CollaborationId.eq(collaboration_id))
+            .filter(participant::Column::Role.eq(ParticipantRole::Lead))
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        let leads: Vec<i64> = leads.into_iter().flatten().collect();
+        self.cluster_owner(&leads).await
+    }
+}
+
+fn is_null(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::String(None)
+            | Value::Int(None)
+            | Value::BigInt(None)
+            | Value::SmallInt(None)
+            | Value::Double(None)
+            | Value::Bool(None)
+            | Value::ChronoDate(None)
+            | Value::ChronoDateTimeUtc(None)
+    )
+}
+
+fn public_id_of<E: EntityTrait>(model: &E::Model) -> AppResult<Uuid> {
+    match model.get(column::<E>("public_id")?) {
+        Value::Uuid(Some(u)) => Ok(u),
+        _ => Err(AppError::Internal("a row without a public id".into())),
+    }
+}
+
+fn stale(type_name: &str, seen: i32, current: i32) -> AppError {
+    AppError::Conflict(format!(
+        "this {type_name} has changed since you read it (you sent version {seen}, it is at {current}); read it again, reapply your change and send the new version"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_become_field_names() {
+        assert_eq!(field_name("year_established"), "yearEstablished");
+        assert_eq!(field_name("name"), "name");
+    }
+}
