@@ -124,6 +124,10 @@ impl Cluster {
     pub async fn id(&self) -> ID {
         global_id("Cluster", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Stable short name, e.g. `sports-and-technology`; use it in filters and URLs.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -355,6 +359,10 @@ impl ClusterLabel {
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("ClusterLabel", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Who awarded the label, e.g. `ESCA`.
     async fn issuer(&self) -> &str {

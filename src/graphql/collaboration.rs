@@ -130,6 +130,10 @@ impl Collaboration {
     pub async fn id(&self) -> ID {
         global_id("Collaboration", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Stable short name; use it in filters and URLs.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -264,6 +268,10 @@ impl Participant {
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("Participant", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Role in the collaboration.
     async fn role(&self) -> ParticipantRole {

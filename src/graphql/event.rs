@@ -165,6 +165,10 @@ impl Event {
     pub async fn id(&self) -> ID {
         global_id("Event", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Stable short name; use it in URLs.
     async fn slug(&self) -> &str {
         &self.0.slug

@@ -26,6 +26,10 @@ impl Indicator {
     pub async fn id(&self) -> ID {
         global_id("Indicator", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Year the figure is for.
     async fn year(&self) -> i32 {
         self.0.year
@@ -74,6 +78,10 @@ impl Kpi {
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("Kpi", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// What is measured, e.g. `B2B meetings held`.
     async fn name(&self) -> &str {

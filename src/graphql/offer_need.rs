@@ -106,6 +106,10 @@ impl OfferNeed {
     pub async fn id(&self) -> ID {
         global_id("OfferNeed", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Kind of offer or need.
     async fn kind(&self) -> OfferNeedKind {
         self.0.kind

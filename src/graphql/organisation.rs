@@ -147,6 +147,10 @@ impl Organisation {
     pub async fn id(&self) -> ID {
         global_id("Organisation", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Stable short name; use it in filters and URLs.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -322,6 +326,10 @@ impl Membership {
     pub async fn id(&self) -> ID {
         global_id("Membership", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The organisation's role in the cluster.
     async fn role(&self) -> MembershipRole {
         self.0.role
@@ -363,6 +371,10 @@ impl Contact {
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("Contact", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Full name.
     async fn name(&self) -> &str {

@@ -36,6 +36,10 @@ impl Region {
     pub async fn id(&self) -> ID {
         global_id("Region", self.0.public_id)
     }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// NUTS code, e.g. `NL414`; a country's code is its ISO 3166-1 alpha-2 code.
     #[graphql(shareable)]
     async fn code(&self) -> &str {
@@ -162,6 +166,10 @@ impl Theme {
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("Theme", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     /// Stable short name, e.g. `health`; use it in filters and URLs.
     #[graphql(shareable)]

@@ -148,6 +148,69 @@ impl TestApp {
         resp["data"].clone()
     }
 
+    /// POSTs a query with an API key (`None`: anonymous); returns the whole JSON response.
+    pub async fn query_as(&self, key: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .header("x-request-id", "test-request")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        req.send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+
+    /// Like [`Self::query_as`] for a request that must succeed; returns its `data`.
+    pub async fn data_as(&self, key: Option<&str>, query: &str, variables: Value) -> Value {
+        let resp = self.query_as(key, query, variables).await;
+        assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
+        resp["data"].clone()
+    }
+
+    /// Creates an API key directly in the database and returns its secret.
+    pub async fn key(
+        &self,
+        role: cluster_directory::domain::Role,
+        region: Option<&str>,
+        cluster: Option<&str>,
+    ) -> String {
+        cluster_directory::services::keys::create(
+            &self.db.conn,
+            &cluster_directory::services::keys::NewKey {
+                name: format!("{role:?} test key"),
+                role,
+                region: region.map(str::to_owned),
+                cluster: cluster.map(str::to_owned),
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("key")
+        .1
+    }
+
+    /// Rows in a table, to show that a refused write changed nothing.
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get("", "n").expect("n")
+    }
+
     /// POSTs a query that must fail and returns the first error's `extensions.code`.
     pub async fn error_code(&self, query: &str, variables: Value) -> String {
         let resp = self.query(query, variables).await;

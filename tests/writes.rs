@@ -1,0 +1,676 @@
+//! Black-box tests of writes with scoped roles: API keys, the authorization matrix, contact
+//! visibility, validation, optimistic concurrency and the audit log, on SQLite and PostgreSQL.
+
+mod support;
+
+use cluster_directory::domain::Role;
+use serde_json::{Value, json};
+use support::TestApp;
+
+/// The keys of every role the matrix tries, on the demo data: Brainport's cluster
+/// (`sports-and-technology`, NL414) is "own", INDESCAT (ES511) is "other".
+struct Keys {
+    admin: String,
+    reader: String,
+    steward_own: String,
+    steward_other: String,
+    manager_own: String,
+    manager_other: String,
+}
+
+impl Keys {
+    async fn new(app: &TestApp) -> Self {
+        Self {
+            admin: app.key(Role::Admin, None, None).await,
+            reader: app.key(Role::Reader, None, None).await,
+            steward_own: app.key(Role::Steward, Some("NL"), None).await,
+            steward_other: app.key(Role::Steward, Some("ES"), None).await,
+            manager_own: app
+                .key(Role::ClusterManager, None, Some("sports-and-technology"))
+                .await,
+            manager_other: app.key(Role::ClusterManager, None, Some("indescat")).await,
+        }
+    }
+
+    /// Every caller with a name, anonymous first.
+    fn all(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("anonymous", None),
+            ("reader", Some(&self.reader)),
+            ("admin", Some(&self.admin)),
+            ("steward_own", Some(&self.steward_own)),
+            ("steward_other", Some(&self.steward_other)),
+            ("manager_own", Some(&self.manager_own)),
+            ("manager_other", Some(&self.manager_other)),
+        ]
+    }
+}
+
+async fn id_of(app: &TestApp, kind: &str, slug: &str) -> String {
+    let d = app
+        .data(
+            &format!("query($s: String) {{ x: {kind}(slug: $s) {{ id }} }}"),
+            json!({ "s": slug }),
+        )
+        .await;
+    d["x"]["id"].as_str().expect("id").to_owned()
+}
+
+async fn version_of(app: &TestApp, id: &str) -> i64 {
+    let d = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Cluster { version } ... on Organisation { version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    d["node"]["version"].as_i64().expect("version")
+}
+
+fn code(resp: &Value) -> Option<&str> {
+    resp["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// A write tried by one caller: `Ok` when it succeeded, else the error code.
+type Attempt = Result<Value, String>;
+
+async fn attempt(app: &TestApp, key: Option<&str>, query: &str, vars: Value) -> Attempt {
+    let resp = app.query_as(key, query, vars).await;
+    match code(&resp) {
+        None => Ok(resp["data"].clone()),
+        Some(c) => Err(c.to_owned()),
+    }
+}
+
+/// What a caller of each name gets: allowed, or refused with which code.
+fn expected(name: &str, allowed: &[&str]) -> Result<(), &'static str> {
+    if allowed.contains(&name) {
+        Ok(())
+    } else if name == "anonymous" {
+        Err("UNAUTHENTICATED")
+    } else {
+        Err("FORBIDDEN")
+    }
+}
+
+/// Runs one write for every caller: each refused caller must get its code and change nothing
+/// (no audit entry, no new rows); each allowed caller must succeed. `setup` prepares a fresh
+/// target for each attempt and returns the variables.
+async fn matrix<F, Fut>(app: &TestApp, keys: &Keys, query: &str, allowed: &[&str], setup: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    for (name, key) in keys.all() {
+        let vars = setup().await;
+        let audit_before = app.count("audit_entry").await;
+        let clusters_before = app.count("cluster").await;
+        let orgs_before = app.count("organisation").await;
+        let got = attempt(app, key, query, vars).await;
+        match (expected(name, allowed), got) {
+            (Ok(()), Ok(_)) => {
+                assert!(
+                    app.count("audit_entry").await > audit_before,
+                    "{name}: an allowed write is audited: {query}"
+                );
+            }
+            (Err(want), Err(got)) => {
+                assert_eq!(got, want, "{name}: {query}");
+                assert_eq!(app.count("audit_entry").await, audit_before, "{name}");
+                assert_eq!(app.count("cluster").await, clusters_before, "{name}");
+                assert_eq!(app.count("organisation").await, orgs_before, "{name}");
+            }
+            (want, got) => panic!("{name}: expected {want:?}, got {got:?} for {query}"),
+        }
+    }
+}
+
+const CREATE_CLUSTER: &str =
+    "mutation($i: CreateClusterInput!) { createCluster(input: $i) { id slug version } }";
+const CREATE_ORG: &str =
+    "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id version } }";
+
+/// A fresh cluster in Brainport's region, made by an admin.
+async fn fresh_cluster(app: &TestApp, keys: &Keys, name: &str) -> Value {
+    app.data_as(
+        Some(&keys.admin),
+        CREATE_CLUSTER,
+        json!({ "i": { "name": name, "kind": "OTHER", "countryCode": "NL", "region": "NL414" } }),
+    )
+    .await["createCluster"]
+        .clone()
+}
+
+/// A fresh organisation in NL414, member of Brainport's cluster, made by an admin.
+async fn fresh_member(app: &TestApp, keys: &Keys, name: &str) -> Value {
+    let cluster = id_of(app, "cluster", "sports-and-technology").await;
+    app.data_as(
+        Some(&keys.admin),
+        CREATE_ORG,
+        json!({ "i": { "name": name, "type": "SME", "countryCode": "NL", "region": "NL414", "cluster": cluster } }),
+    )
+    .await["createOrganisation"]
+        .clone()
+}
+
+both!(
+    every_write_is_allowed_to_its_owners_and_refused_to_the_rest,
+    |app: TestApp| async move {
+        let keys = Keys::new(&app).await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+
+        // Cluster profile: its managers, stewards of its region, admins.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { version } }",
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                let v = version_of(&app, &own).await;
+                json!({ "i": { "id": own, "version": v, "description": format!("Profile {}", n()) } })
+            },
+        )
+        .await;
+
+        // Creating a cluster: stewards of the region and admins.
+        matrix(
+            &app,
+            &keys,
+            CREATE_CLUSTER,
+            &["admin", "steward_own"],
+            || async {
+                json!({ "i": { "name": format!("New cluster {}", n()), "kind": "OTHER", "countryCode": "NL", "region": "NL414" } })
+            },
+        )
+        .await;
+
+        // Deleting a cluster: stewards of its region and admins, not its managers.
+        matrix(
+            &app,
+            &keys,
+            "mutation($id: ID!, $v: Int!) { deleteCluster(id: $id, version: $v) }",
+            &["admin", "steward_own"],
+            || async {
+                let c = fresh_cluster(&app, &keys, &format!("Doomed cluster {}", n())).await;
+                json!({ "id": c["id"], "v": c["version"] })
+            },
+        )
+        .await;
+
+        // Labels belong to the cluster's profile.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: AddClusterLabelInput!) { addClusterLabel(input: $i) { id } }",
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                json!({ "i": { "cluster": own, "issuer": format!("ESCA {}", n()), "level": "BRONZE", "awardedOn": "2025-01-01" } })
+            },
+        )
+        .await;
+
+        // Memberships of the cluster.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: AddMembershipInput!) { addMembership(input: $i) { id } }",
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                let org = app
+                    .data_as(
+                        Some(&keys.admin),
+                        CREATE_ORG,
+                        json!({ "i": { "name": format!("Joiner {}", n()), "type": "SME", "countryCode": "NL" } }),
+                    )
+                    .await;
+                json!({ "i": { "cluster": own, "organisation": org["createOrganisation"]["id"] } })
+            },
+        )
+        .await;
+
+        // A member organisation's profile and contacts: the cluster's managers too.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                let o = fresh_member(&app, &keys, &format!("Member {}", n())).await;
+                json!({ "i": { "id": o["id"], "version": o["version"], "city": "Eindhoven" } })
+            },
+        )
+        .await;
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                let o = fresh_member(&app, &keys, &format!("Member {}", n())).await;
+                json!({ "i": { "organisation": o["id"], "name": "Anna de Vries", "visibility": "PUBLIC" } })
+            },
+        )
+        .await;
+
+        // Creating an organisation outside any cluster: stewards and admins; a manager may
+        // create one only into their own cluster.
+        matrix(
+            &app,
+            &keys,
+            CREATE_ORG,
+            &["admin", "steward_own"],
+            || async {
+                json!({ "i": { "name": format!("Loose org {}", n()), "type": "SME", "countryCode": "NL", "region": "NL414" } })
+            },
+        )
+        .await;
+        matrix(
+            &app,
+            &keys,
+            CREATE_ORG,
+            &["admin", "steward_own", "manager_own"],
+            || async {
+                json!({ "i": { "name": format!("Joined org {}", n()), "type": "SME", "countryCode": "NL", "cluster": own } })
+            },
+        )
+        .await;
+
+        // Deleting an organisation: stewards and admins only.
+        matrix(
+            &app,
+            &keys,
+            "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, version: $v) }",
+            &["admin", "steward_own"],
+            || async {
+                let o = fresh_member(&app, &keys, &format!("Leaving {}", n())).await;
+                json!({ "id": o["id"], "v": o["version"] })
+            },
+        )
+        .await;
+
+        // Keys: admins only.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }",
+            &["admin"],
+            || async { json!({ "i": { "name": format!("Platform {}", n()), "role": "READER" } }) },
+        )
+        .await;
+    }
+);
+
+both!(
+    keys_are_shown_once_hashed_revocable_and_expiring,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let created = app
+            .data_as(
+                Some(&admin),
+                "mutation { createApiKey(input: { name: \"EPSI platform\", role: READER }) { secret key { id prefix role } } }",
+                json!({}),
+            )
+            .await;
+        let secret = created["createApiKey"]["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
+        assert!(
+            secret.starts_with("cdk_") && secret.len() >= 4 + 32,
+            "{secret}"
+        );
+        let prefix = created["createApiKey"]["key"]["prefix"]
+            .as_str()
+            .expect("prefix");
+        assert!(secret[4..].starts_with(prefix));
+        // Only the hash is stored.
+        let stored = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.backend(),
+                "SELECT secret_hash FROM api_key WHERE secret_hash <> '' ORDER BY id DESC"
+                    .to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        let hash: String = stored.try_get("", "secret_hash").expect("hash");
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(&secret[4..]));
+        use sea_orm::ConnectionTrait;
+
+        // The new key reads; listing keys never shows a secret.
+        app.data_as(Some(&secret), "{ clusters { totalCount } }", json!({}))
+            .await;
+        let listed = app
+            .query_as(
+                Some(&admin),
+                "{ apiKeys { prefix name role revokedAt } }",
+                json!({}),
+            )
+            .await;
+        assert!(!listed.to_string().contains(&secret[4..]));
+        assert_eq!(
+            app.query_as(Some(&secret), "{ apiKeys { prefix } }", json!({}))
+                .await["errors"][0]["extensions"]["code"],
+            "FORBIDDEN"
+        );
+
+        // Revoked keys and unknown keys are refused with 401.
+        let id = created["createApiKey"]["key"]["id"].clone();
+        app.data_as(
+            Some(&admin),
+            "mutation($id: String!) { revokeApiKey(id: $id) { revokedAt } }",
+            json!({ "id": id }),
+        )
+        .await;
+        for bad in [
+            secret.as_str(),
+            "cdk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "not-a-key",
+        ] {
+            let res = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(bad)
+                .json(&json!({ "query": "{ clusters { totalCount } }" }))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 401, "{bad}");
+            let body: Value = res.json().await.expect("json");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        }
+
+        // An expired key is refused.
+        let expiring = app.key(Role::Reader, None, None).await;
+        app.db
+            .conn
+            .execute_unprepared(
+                "UPDATE api_key SET expires_at = created_at WHERE id = (SELECT MAX(id) FROM api_key)",
+            )
+            .await
+            .expect("expire");
+        let res = app
+            .query_as(Some(&expiring), "{ clusters { totalCount } }", json!({}))
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert!(
+            res["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("expired")
+        );
+
+        // Scopes are checked when keys are made.
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation { createApiKey(input: { name: \"x\", role: STEWARD }) { secret } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(res["errors"][0]["extensions"]["field"], "input.region");
+    }
+);
+
+both!(
+    contacts_are_visible_by_role_and_never_leak,
+    |app: TestApp| async move {
+        let keys = Keys::new(&app).await;
+        let org = fresh_member(&app, &keys, "Sensing Start-up").await;
+        let mut ids = Vec::new();
+        for (name, visibility) in [
+            ("Public Pia", "PUBLIC"),
+            ("Members Max", "MEMBERS"),
+            ("Private Petra", "PRIVATE"),
+        ] {
+            let d = app
+                .data_as(
+                    Some(&keys.admin),
+                    "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+                    json!({ "i": { "organisation": org["id"], "name": name, "email": "someone@example.org", "visibility": visibility } }),
+                )
+                .await;
+            ids.push(d["createContact"]["id"].as_str().expect("id").to_owned());
+        }
+        let direct = "query($id: ID!) { node(id: $id) { ... on Organisation { contacts { totalCount nodes { name } } } } }";
+        let nested = "{ cluster(slug: \"sports-and-technology\") { memberships(first: 100) { nodes { organisation { name contacts { nodes { name email } } } } } } }";
+        for (name, key) in keys.all() {
+            let sees_all = ["admin", "steward_own", "manager_own"].contains(&name);
+            let d = app.data_as(key, direct, json!({ "id": org["id"] })).await;
+            let names: Vec<&str> = d["node"]["contacts"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            let want: Vec<&str> = if sees_all {
+                vec!["Members Max", "Private Petra", "Public Pia"]
+            } else {
+                vec!["Public Pia"]
+            };
+            assert_eq!(names, want, "{name}");
+            assert_eq!(d["node"]["contacts"]["totalCount"], want.len(), "{name}");
+
+            // Through a nested path.
+            let d = app.data_as(key, nested, json!({})).await;
+            let text = d.to_string();
+            assert_eq!(text.contains("Private Petra"), sees_all, "{name}");
+            assert!(text.contains("Public Pia"), "{name}");
+
+            // Through node(id): absent, not an error.
+            let d = app
+                .data_as(
+                    key,
+                    "query($id: ID!) { node(id: $id) { ... on Contact { name } } }",
+                    json!({ "id": ids[2] }),
+                )
+                .await;
+            assert_eq!(d["node"].is_null(), !sees_all, "{name}: {d}");
+        }
+        // A write on a contact the caller cannot see does not reveal that it exists.
+        let res = app
+            .query_as(
+                Some(&keys.manager_other),
+                "mutation($id: ID!) { deleteContact(id: $id) }",
+                json!({ "id": ids[2] }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("NOT_FOUND"));
+    }
+);
+
+both!(
+    bad_input_names_every_field_and_writes_nothing,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let orgs = app.count("organisation").await;
+        let audit = app.count("audit_entry").await;
+        let res = app
+            .query_as(
+                Some(&admin),
+                CREATE_ORG,
+                json!({ "i": {
+                    "name": "  ",
+                    "type": "SME",
+                    "sizeClass": "MICRO",
+                    "headcount": 120,
+                    "countryCode": "XX",
+                    "region": "ZZ999",
+                    "website": "not a url",
+                    "naceCodes": ["C32.30", "nonsense"],
+                    "themes": ["health", "no-such-theme"]
+                } }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("BAD_USER_INPUT"), "{res}");
+        let fields: Vec<&str> = res["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["field"].as_str())
+            .collect();
+        for f in [
+            "input.name",
+            "input.sizeClass",
+            "input.countryCode",
+            "input.region",
+            "input.website",
+            "input.naceCodes",
+            "input.themes",
+        ] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+        assert_eq!(app.count("organisation").await, orgs);
+        assert_eq!(app.count("audit_entry").await, audit);
+
+        // Dates in order, years in range, e-mail addresses.
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let v = version_of(&app, &own).await;
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { version } }",
+                json!({ "i": { "id": own, "version": v, "yearEstablished": 1500, "email": "nobody", "region": "ES511" } }),
+            )
+            .await;
+        let fields = res["errors"][0]["extensions"]["fields"].to_string();
+        for f in ["input.yearEstablished", "input.email", "input.region"] {
+            assert!(fields.contains(f), "{f} missing from {fields}");
+        }
+        assert_eq!(version_of(&app, &own).await, v, "nothing changed");
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation($i: AddClusterLabelInput!) { addClusterLabel(input: $i) { id } }",
+                json!({ "i": { "cluster": own, "issuer": "ESCA", "level": "GOLD", "awardedOn": "2025-06-01", "expiresOn": "2024-06-01" } }),
+            )
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["field"], "input.expiresOn");
+    }
+);
+
+both!(
+    stale_versions_conflict_and_writes_are_audited,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let manager = app
+            .key(Role::ClusterManager, None, Some("sports-and-technology"))
+            .await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let update = "mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { name description version } }";
+        let v = version_of(&app, &own).await;
+        let d = app
+            .data_as(
+                Some(&manager),
+                update,
+                json!({ "i": { "id": own, "version": v, "description": "Updated by the cluster office", "themes": ["health", "technology", "sustainability"] } }),
+            )
+            .await;
+        assert_eq!(d["updateCluster"]["version"], v + 1);
+        // Another manager still holding version v is told, and overwrites nothing.
+        let res = app
+            .query_as(
+                Some(&admin),
+                update,
+                json!({ "i": { "id": own, "version": v, "description": "A stale edit" } }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("CONFLICT"), "{res}");
+        let d = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Cluster { description themes { totalCount } } } }",
+                json!({ "id": own }),
+            )
+            .await;
+        assert_eq!(d["node"]["description"], "Updated by the cluster office");
+        assert_eq!(d["node"]["themes"]["totalCount"], 3);
+
+        // The audit log records who changed which fields, never the values.
+        let log = app
+            .data_as(
+                Some(&admin),
+                "query($id: ID) { auditLog(entityId: $id) { totalCount nodes { operation entityType entityId role keyId fields requestId } } }",
+                json!({ "id": own }),
+            )
+            .await;
+        let entry = &log["auditLog"]["nodes"][0];
+        assert_eq!(log["auditLog"]["totalCount"], 1);
+        assert_eq!(entry["operation"], "update");
+        assert_eq!(entry["entityType"], "Cluster");
+        assert_eq!(entry["entityId"], own.as_str());
+        assert_eq!(entry["role"], "cluster_manager");
+        assert!(entry["keyId"].is_string());
+        assert_eq!(entry["requestId"], "test-request");
+        let fields = entry["fields"].to_string();
+        assert!(
+            fields.contains("description") && fields.contains("themes"),
+            "{fields}"
+        );
+        assert!(!log.to_string().contains("Updated by the cluster office"));
+        // Only admins read it, and nothing in the API writes it.
+        assert_eq!(
+            code(
+                &app.query_as(Some(&manager), "{ auditLog { totalCount } }", json!({}))
+                    .await
+            ),
+            Some("FORBIDDEN")
+        );
+        let mutations = app
+            .data(
+                "{ __schema { mutationType { fields { name } } } }",
+                json!({}),
+            )
+            .await
+            .to_string()
+            .to_lowercase();
+        assert!(!mutations.contains("audit"), "{mutations}");
+    }
+);
+
+both!(
+    deletes_that_would_orphan_data_are_refused,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        // The foundation runs Brainport's cluster.
+        let foundation = id_of(&app, "organisation", "sports-and-technology-foundation").await;
+        let v = version_of(&app, &foundation).await;
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, version: $v) }",
+                json!({ "id": foundation, "v": v }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("CONFLICT"), "{res}");
+        assert!(
+            res["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("runs")
+        );
+
+        // An ordinary member goes, with its memberships and contacts.
+        let keys = Keys::new(&app).await;
+        let org = fresh_member(&app, &keys, "Short-lived BV").await;
+        app.data_as(
+            Some(&admin),
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+            json!({ "i": { "organisation": org["id"], "name": "Temp Contact" } }),
+        )
+        .await;
+        let (members, contacts) = (app.count("membership").await, app.count("contact").await);
+        app.data_as(
+            Some(&admin),
+            "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, version: $v) }",
+            json!({ "id": org["id"], "v": org["version"] }),
+        )
+        .await;
+        assert_eq!(app.count("membership").await, members - 1);
+        assert_eq!(app.count("contact").await, contacts - 1);
+    }
+);
