@@ -186,6 +186,13 @@ connection!(
     "An offer or need and its cursor."
 );
 connection!(
+    InterestConnection,
+    InterestEdge,
+    Interest,
+    "A page of expressions of interest.",
+    "An expression of interest and its cursor."
+);
+connection!(
     IndicatorConnection,
     IndicatorEdge,
     Indicator,

@@ -7,7 +7,7 @@ use super::ordering::{OrderField, Orderable, Ordering};
 use super::region::themes_of;
 use super::types::*;
 use crate::domain::OfferNeedKind;
-use crate::entities::{offer_need, organisation};
+use crate::entities::{interest, offer_need, organisation};
 use crate::error::AppError;
 use crate::services::filter::Text;
 use crate::services::offer_need::OfferNeedFilter;
@@ -18,6 +18,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
 wrapper!(
     /// Something an organisation offers or needs (the Enterprise Europe Network kinds).
     OfferNeed, offer_need
+);
+
+wrapper!(
+    /// An expression of interest: an organisation answering an offer or need.
+    Interest, interest
 );
 
 /// How offers and needs are ordered: newest first unless asked otherwise.
@@ -138,6 +143,52 @@ impl OfferNeed {
             .await?
             .map(Organisation))
     }
+    /// Expressions of interest in it. Only the managers of its organisation (and of the interested
+    /// organisations, for their own) see them; for everybody else the list is empty.
+    async fn interests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n items (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
+        #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<InterestConnection> {
+        use crate::services::access::{Caller, managed_organisations, of_managed_organisations};
+        use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
+        let caller = ctx.data::<Caller>()?;
+        let of_managed_offers = match managed_organisations(caller) {
+            None => Cond::all(),
+            Some(ids) => Cond::all().add(
+                crate::services::filter::col("interest", "offer_need_id").in_subquery(
+                    Query::select()
+                        .column(Alias::new("id"))
+                        .from(Alias::new("offer_need"))
+                        .and_where(Expr::col(Alias::new("organisation_id")).in_subquery(ids))
+                        .to_owned(),
+                ),
+            ),
+        };
+        let q = interest::Entity::find()
+            .filter(
+                Cond::any()
+                    .add(of_managed_offers)
+                    .add(of_managed_organisations(
+                        caller,
+                        "interest",
+                        "organisation_id",
+                    )),
+            )
+            .into_query();
+        nested::<interest::Model, _>(
+            ctx,
+            self.0.id,
+            q,
+            ("interest", "offer_need_id"),
+            super::ordering::by_creation("interest").sort(None)?,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
     /// Themes it concerns.
     async fn themes(
         &self,
@@ -163,5 +214,42 @@ impl OfferNeed {
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// An expression of interest: an organisation answering an offer or need.
+#[Object]
+impl Interest {
+    /// Globally unique, stable id.
+    pub async fn id(&self) -> ID {
+        global_id("Interest", self.0.public_id)
+    }
+    /// Version of this record, raised by every change; send it back with an update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The offer or need it answers.
+    async fn offer_need(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OfferNeed>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<offer_need::Entity>(self.0.offer_need_id)
+            .await?
+            .map(OfferNeed))
+    }
+    /// The interested organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organisation>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .one::<organisation::Entity>(self.0.organisation_id)
+            .await?
+            .map(Organisation))
+    }
+    /// What the organisation wrote.
+    async fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+    /// When it was expressed.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }

@@ -4,7 +4,7 @@ pub use super::cluster::{Cluster, ClusterLabel};
 pub use super::collaboration::{Collaboration, Participant};
 pub use super::event::{Event, EventOrganiser};
 pub use super::indicator::{Indicator, Kpi};
-pub use super::offer_need::OfferNeed;
+pub use super::offer_need::{Interest, OfferNeed};
 pub use super::organisation::{Contact, Membership, Organisation};
 pub use super::region::{Region, Theme};
 

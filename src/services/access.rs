@@ -57,6 +57,23 @@ pub struct Owner {
     pub regions: Vec<String>,
 }
 
+impl Owner {
+    /// Everything that either owner covers.
+    pub fn merge(mut self, other: Owner) -> Owner {
+        for c in other.clusters {
+            if !self.clusters.contains(&c) {
+                self.clusters.push(c);
+            }
+        }
+        for r in other.regions {
+            if !self.regions.contains(&r) {
+                self.regions.push(r);
+            }
+        }
+        self
+    }
+}
+
 impl Caller {
     /// The audit log's name for the caller's role.
     pub fn role_name(&self) -> &'static str {
@@ -130,65 +147,90 @@ impl Caller {
     }
 }
 
+/// The organisations whose private data `caller` may see and manage, as a subquery of ids:
+/// `None` for all of them (admins), an empty list for callers without such rights.
+pub fn managed_organisations(caller: &Caller) -> Option<sea_orm::sea_query::SelectStatement> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+
+    let ids = |table: &str, column: &str| {
+        Query::select()
+            .column(Alias::new(column))
+            .from(Alias::new(table))
+            .to_owned()
+    };
+    match caller {
+        Caller::Operator => None,
+        Caller::Key(k) if k.role == Role::Admin => None,
+        Caller::Key(KeyCaller {
+            role: Role::ClusterManager,
+            cluster: Some(cluster),
+            ..
+        }) => Some(
+            ids("membership", "organisation_id")
+                .and_where(Expr::col(Alias::new("cluster_id")).eq(*cluster))
+                .to_owned(),
+        ),
+        Caller::Key(KeyCaller {
+            role: Role::Steward,
+            region: Some(prefix),
+            ..
+        }) => {
+            let regions = ids("region", "id")
+                .and_where(Expr::col(Alias::new("code")).like(format!("{prefix}%")))
+                .to_owned();
+            let clusters = ids("cluster", "id")
+                .and_where(Expr::col(Alias::new("region_id")).in_subquery(regions.clone()))
+                .to_owned();
+            let members = ids("membership", "organisation_id")
+                .and_where(Expr::col(Alias::new("cluster_id")).in_subquery(clusters))
+                .to_owned();
+            Some(
+                ids("organisation", "id")
+                    .cond_where(
+                        sea_orm::sea_query::Cond::any()
+                            .add(Expr::col(Alias::new("region_id")).in_subquery(regions))
+                            .add(Expr::col(Alias::new("id")).in_subquery(members)),
+                    )
+                    .to_owned(),
+            )
+        }
+        _ => Some(
+            ids("organisation", "id")
+                .and_where(Expr::val(1).eq(0))
+                .to_owned(),
+        ),
+    }
+}
+
+/// The rows of `table` whose `column` names an organisation `caller` manages.
+pub fn of_managed_organisations(
+    caller: &Caller,
+    table: &'static str,
+    column: &'static str,
+) -> sea_orm::sea_query::Cond {
+    use crate::services::filter::col;
+    use sea_orm::sea_query::{Cond, ExprTrait};
+    match managed_organisations(caller) {
+        None => Cond::all(),
+        Some(ids) => Cond::all().add(col(table, column).in_subquery(ids)),
+    }
+}
+
 /// The contacts `caller` may see: public ones for everybody; members-only and private ones also
 /// for admins, for the managers of a cluster the contact's organisation belongs to, and for
 /// stewards of a region that holds the organisation or one of those clusters.
 pub fn visible_contacts(caller: &Caller) -> sea_orm::sea_query::Cond {
     use crate::domain::Visibility;
     use crate::services::filter::col;
-    use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
+    use sea_orm::sea_query::{Cond, ExprTrait};
 
     let public =
         col("contact", "visibility").eq(sea_orm::ActiveEnum::to_value(&Visibility::Public));
-    let owner_orgs_of_cluster = |cluster: i64| {
-        Query::select()
-            .column(Alias::new("organisation_id"))
-            .from(Alias::new("membership"))
-            .and_where(Expr::col(Alias::new("cluster_id")).eq(cluster))
-            .to_owned()
-    };
-    match caller {
-        Caller::Operator => Cond::all(),
-        Caller::Key(k) if k.role == Role::Admin => Cond::all(),
-        Caller::Key(KeyCaller {
-            role: Role::ClusterManager,
-            cluster: Some(cluster),
-            ..
-        }) => Cond::any()
-            .add(public)
-            .add(col("contact", "organisation_id").in_subquery(owner_orgs_of_cluster(*cluster))),
-        Caller::Key(KeyCaller {
-            role: Role::Steward,
-            region: Some(prefix),
-            ..
-        }) => {
-            let regions = Query::select()
-                .column(Alias::new("id"))
-                .from(Alias::new("region"))
-                .and_where(Expr::col(Alias::new("code")).like(format!("{prefix}%")))
-                .to_owned();
-            let orgs_in_region = Query::select()
-                .column(Alias::new("id"))
-                .from(Alias::new("organisation"))
-                .and_where(Expr::col(Alias::new("region_id")).in_subquery(regions.clone()))
-                .to_owned();
-            let clusters_in_region = Query::select()
-                .column(Alias::new("id"))
-                .from(Alias::new("cluster"))
-                .and_where(Expr::col(Alias::new("region_id")).in_subquery(regions))
-                .to_owned();
-            let members_of_those = Query::select()
-                .column(Alias::new("organisation_id"))
-                .from(Alias::new("membership"))
-                .and_where(Expr::col(Alias::new("cluster_id")).in_subquery(clusters_in_region))
-                .to_owned();
-            Cond::any()
-                .add(public)
-                .add(col("contact", "organisation_id").in_subquery(orgs_in_region))
-                .add(col("contact", "organisation_id").in_subquery(members_of_those))
-        }
-        _ => Cond::all().add(public),
-    }
+    Cond::any().add(public).add(of_managed_organisations(
+        caller,
+        "contact",
+        "organisation_id",
+    ))
 }
 
 #[cfg(test)]

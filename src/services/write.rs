@@ -3,7 +3,7 @@
 //! transaction. A write that fails at any step is rolled back whole.
 
 use crate::domain::ParticipantRole;
-use crate::entities::{cluster, membership, organisation, participant, region};
+use crate::entities::{cluster, event_organiser, membership, organisation, participant, region};
 use crate::error::{AppError, AppResult};
 use crate::services::access::{Need, Owner};
 use crate::services::audit::{self, Actor, Operation};
@@ -284,6 +284,27 @@ impl Write {
             .await?
             .ok_or_else(|| AppError::not_found("no organisation has this id"))?;
         self.organisation_owner(&org).await
+    }
+
+    /// What an event belongs to: what each of its organisers belongs to.
+    pub async fn event_owner(&self, event_id: i64) -> AppResult<Owner> {
+        let organisers = event_organiser::Entity::find()
+            .filter(event_organiser::Column::EventId.eq(event_id))
+            .all(&self.txn)
+            .await?;
+        let mut owner = Owner::default();
+        for o in organisers {
+            if let Some(c) = o.cluster_id {
+                owner = owner.merge(self.cluster_owner(&[c]).await?);
+            }
+            if let Some(c) = o.collaboration_id {
+                owner = owner.merge(self.collaboration_owner(c).await?);
+            }
+            if let Some(org) = o.organisation_id {
+                owner = owner.merge(self.organisation_owner_by_id(org).await?);
+            }
+        }
+        Ok(owner)
     }
 
     /// What a collaboration belongs to: the clusters that lead it, and their regions.

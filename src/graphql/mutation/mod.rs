@@ -3,8 +3,13 @@
 //! the caller last saw, and appends an audit entry; a mutation that fails changes nothing.
 
 pub mod cluster;
+pub mod collaboration;
+pub mod event;
 pub mod keys;
+pub mod offer_need;
 pub mod organisation;
+pub mod reference;
+pub mod state;
 
 use crate::error::AppError;
 use crate::graphql::loader::Loaders;
@@ -21,6 +26,11 @@ pub struct Mutation(
     keys::KeyMutation,
     cluster::ClusterMutation,
     organisation::OrganisationMutation,
+    event::EventMutation,
+    offer_need::OfferNeedMutation,
+    state::StateMutation,
+    collaboration::CollaborationMutation,
+    reference::ReferenceMutation,
 );
 
 /// Who is calling, from the request.
@@ -30,11 +40,25 @@ pub fn caller(ctx: &Context<'_>) -> Caller {
         .unwrap_or(Caller::Anonymous)
 }
 
-/// Starts a write for the request's caller.
+/// Starts a write for the request's caller. Anonymous callers are `UNAUTHENTICATED` and reader
+/// keys `FORBIDDEN` before anything else is looked at.
 pub async fn begin(ctx: &Context<'_>) -> async_graphql::Result<Write> {
+    let caller = caller(ctx);
+    match &caller {
+        Caller::Anonymous => {
+            return Err(AppError::Unauthenticated(
+                "writing needs an API key: send `Authorization: Bearer <key>`".to_owned(),
+            )
+            .into());
+        }
+        Caller::Key(k) if k.role == crate::domain::Role::Reader => {
+            return Err(AppError::Forbidden("reader keys are read-only".to_owned()).into());
+        }
+        _ => {}
+    }
     let db = &ctx.data::<Loaders>()?.db.conn;
     let actor = Actor {
-        caller: caller(ctx),
+        caller,
         request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
     };
     Ok(Write::begin(db, actor).await?)
