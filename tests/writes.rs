@@ -674,3 +674,316 @@ both!(
         assert_eq!(app.count("contact").await, contacts - 1);
     }
 );
+
+const CREATE_EVENT: &str =
+    "mutation($i: CreateEventInput!) { createEvent(input: $i) { id version status } }";
+const CREATE_COLLAB: &str =
+    "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id version } }";
+
+fn event_input(title: &str, cluster: &str) -> Value {
+    json!({
+        "title": title,
+        "format": "WORKSHOP",
+        "startsAt": "2027-03-02T09:00:00+01:00",
+        "endsAt": "2027-03-02T17:00:00+01:00",
+        "timeZone": "Europe/Amsterdam",
+        "city": "Eindhoven",
+        "countryCode": "NL",
+        "themes": ["health"],
+        "organisers": { "clusters": [cluster] }
+    })
+}
+
+both!(
+    activity_writes_follow_their_owners,
+    |app: TestApp| async move {
+        let keys = Keys::new(&app).await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let managers = ["admin", "steward_own", "manager_own"];
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+
+        matrix(&app, &keys, CREATE_EVENT, &managers, || async {
+            json!({ "i": event_input(&format!("Workshop {}", n()), &own) })
+        })
+        .await;
+        let fresh_event = || async {
+            app.data_as(
+                Some(&keys.admin),
+                CREATE_EVENT,
+                json!({ "i": event_input(&format!("Event {}", n()), &own) }),
+            )
+            .await["createEvent"]
+                .clone()
+        };
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+            &managers,
+            || async {
+                let e = fresh_event().await;
+                json!({ "i": { "id": e["id"], "version": e["version"], "status": "CANCELLED" } })
+            },
+        )
+        .await;
+        matrix(
+            &app,
+            &keys,
+            "mutation($id: ID!, $v: Int!) { deleteEvent(id: $id, version: $v) }",
+            &managers,
+            || async {
+                let e = fresh_event().await;
+                json!({ "id": e["id"], "v": e["version"] })
+            },
+        )
+        .await;
+
+        // Offers and needs of member organisations, and interest expressed by them.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id } }",
+            &managers,
+            || async {
+                let o = fresh_member(&app, &keys, &format!("Offering {}", n())).await;
+                json!({ "i": { "organisation": o["id"], "kind": "TECHNOLOGY_OFFER", "title": "Smart textile sensors", "themes": ["technology"] } })
+            },
+        )
+        .await;
+        let offers = app
+            .data(
+                "{ offersAndNeeds { nodes { id organisation { slug } } } }",
+                json!({}),
+            )
+            .await;
+        let foreign_offer = offers["offersAndNeeds"]["nodes"][0]["id"].clone();
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+            &managers,
+            || async {
+                let o = fresh_member(&app, &keys, &format!("Interested {}", n())).await;
+                json!({ "i": { "offerNeed": foreign_offer, "organisation": o["id"], "message": "We would like to test this." } })
+            },
+        )
+        .await;
+
+        // The state of affairs of the cluster.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateIndicatorInput!) { createIndicator(input: $i) { id } }",
+            &managers,
+            || async {
+                json!({ "i": { "cluster": own, "year": 2025, "topic": "SMES", "key": format!("sme_count_{}", n()), "value": 120.0, "unit": "companies", "trend": "RISING" } })
+            },
+        )
+        .await;
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateKpiInput!) { createKpi(input: $i) { id } }",
+            &managers,
+            || async {
+                json!({ "i": { "cluster": own, "name": format!("Matches made {}", n()), "target": 50.0, "periodStart": "2026-01-01", "periodEnd": "2026-12-31" } })
+            },
+        )
+        .await;
+
+        // Collaborations it leads.
+        matrix(&app, &keys, CREATE_COLLAB, &managers, || async {
+            json!({ "i": { "name": format!("Project {}", n()), "programme": "Interreg Europe", "leadCluster": own, "themes": ["health"] } })
+        })
+        .await;
+        let fresh_collab = || async {
+            app.data_as(
+                Some(&keys.admin),
+                CREATE_COLLAB,
+                json!({ "i": { "name": format!("Led project {}", n()), "programme": "EU COSME", "leadCluster": own } }),
+            )
+            .await["createCollaboration"]
+                .clone()
+        };
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: UpdateCollaborationInput!) { updateCollaboration(input: $i) { version } }",
+            &managers,
+            || async {
+                let c = fresh_collab().await;
+                json!({ "i": { "id": c["id"], "version": c["version"], "status": "ACTIVE", "budgetEur": 250000 } })
+            },
+        )
+        .await;
+        let partner = id_of(&app, "organisation", "textil-esport-sl").await;
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: AddParticipantInput!) { addParticipant(input: $i) { id } }",
+            &managers,
+            || async {
+                let c = fresh_collab().await;
+                json!({ "i": { "collaboration": c["id"], "organisation": partner, "role": "PARTNER" } })
+            },
+        )
+        .await;
+
+        // Reference data: admins only.
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateThemeInput!) { createTheme(input: $i) { slug } }",
+            &["admin"],
+            || async { json!({ "i": { "name": format!("E-sports {}", n()) } }) },
+        )
+        .await;
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: CreateRegionInput!) { createRegion(input: $i) { code level } }",
+            &["admin"],
+            || async { json!({ "i": { "code": format!("NL4{}", char::from(b'A' + (n() % 26) as u8)), "name": "Test region", "parent": "NL4" } }) },
+        )
+        .await;
+    }
+);
+
+both!(
+    interests_are_seen_by_the_owners_only,
+    |app: TestApp| async move {
+        let keys = Keys::new(&app).await;
+        let offer_owner = fresh_member(&app, &keys, "Sensor Maker BV").await;
+        let offer = app
+            .data_as(
+                Some(&keys.manager_own),
+                "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id } }",
+                json!({ "i": { "organisation": offer_owner["id"], "kind": "TECHNOLOGY_OFFER", "title": "Textile sensors" } }),
+            )
+            .await["createOfferNeed"]["id"]
+            .clone();
+        let indescat = id_of(&app, "cluster", "indescat").await;
+        let interested = app
+            .data_as(
+                Some(&keys.manager_other),
+                CREATE_ORG,
+                json!({ "i": { "name": "Catalan Sportswear SL", "type": "SME", "countryCode": "ES", "cluster": indescat } }),
+            )
+            .await["createOrganisation"]["id"]
+            .clone();
+        app.data_as(
+            Some(&keys.manager_other),
+            "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+            json!({ "i": { "offerNeed": offer, "organisation": interested, "message": "Interested in a pilot." } }),
+        )
+        .await;
+        // Twice is a conflict; an organisation cannot answer its own offer.
+        let again = app
+            .query_as(
+                Some(&keys.manager_other),
+                "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+                json!({ "i": { "offerNeed": offer, "organisation": interested } }),
+            )
+            .await;
+        assert_eq!(code(&again), Some("CONFLICT"));
+        let q = "query($id: ID!) { offerNeed(id: $id) { interests { totalCount nodes { message organisation { name } } } } }";
+        for (name, key) in keys.all() {
+            let d = app.data_as(key, q, json!({ "id": offer })).await;
+            let seen = d["offerNeed"]["interests"]["totalCount"]
+                .as_u64()
+                .unwrap_or(0);
+            let want = u64::from(
+                [
+                    "admin",
+                    "steward_own",
+                    "manager_own",
+                    "manager_other",
+                    "steward_other",
+                ]
+                .contains(&name),
+            );
+            assert_eq!(seen, want, "{name}: {d}");
+        }
+    }
+);
+
+both!(
+    event_and_collaboration_rules_hold,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let mut bad = event_input("Bad event", &own);
+        bad["timeZone"] = json!("Mars/Olympus");
+        bad["endsAt"] = json!("2027-03-01T09:00:00Z");
+        bad["city"] = json!(null);
+        bad["countryCode"] = json!(null);
+        bad["language"] = json!("english");
+        let res = app
+            .query_as(Some(&admin), CREATE_EVENT, json!({ "i": bad }))
+            .await;
+        let fields = res["errors"][0]["extensions"]["fields"].to_string();
+        for f in [
+            "input.timeZone",
+            "input.endsAt",
+            "input.onlineUrl",
+            "input.language",
+        ] {
+            assert!(fields.contains(f), "{f} missing from {res}");
+        }
+        // Cancelled events stay listed, marked.
+        let e = app
+            .data_as(
+                Some(&admin),
+                CREATE_EVENT,
+                json!({ "i": event_input("Expo", &own) }),
+            )
+            .await["createEvent"]
+            .clone();
+        app.data_as(
+            Some(&admin),
+            "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+            json!({ "i": { "id": e["id"], "version": e["version"], "status": "CANCELLED" } }),
+        )
+        .await;
+        let d = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Event { status version } } }",
+                json!({ "id": e["id"] }),
+            )
+            .await;
+        assert_eq!(d["node"]["status"], "CANCELLED");
+        assert_eq!(d["node"]["version"], 2);
+
+        // A collaboration keeps at least one lead.
+        let c = app
+            .data_as(
+                Some(&admin),
+                "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id participants { nodes { id role } } } }",
+                json!({ "i": { "name": "Solo project", "programme": "Horizon Europe", "leadCluster": own } }),
+            )
+            .await["createCollaboration"]
+            .clone();
+        assert_eq!(c["participants"]["nodes"][0]["role"], "LEAD");
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation($id: ID!) { removeParticipant(id: $id) }",
+                json!({ "id": c["participants"]["nodes"][0]["id"] }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("CONFLICT"), "{res}");
+        // A theme in use cannot be deleted.
+        let health = app
+            .data("{ theme(slug: \"health\") { id version } }", json!({}))
+            .await;
+        let res = app
+            .query_as(
+                Some(&admin),
+                "mutation($id: ID!, $v: Int!) { deleteTheme(id: $id, version: $v) }",
+                json!({ "id": health["theme"]["id"], "v": health["theme"]["version"] }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("CONFLICT"));
+    }
+);
