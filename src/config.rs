@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import organisations with their membership and contacts into a cluster from a CSV or JSON
+    /// file: all rows or none; importing the same file again updates instead of duplicating.
+    Import(ImportArgs),
 }
 
 /// The `keys` commands.
@@ -66,6 +69,19 @@ pub enum KeysCommand {
         /// The key's prefix (as `list` shows it) or id.
         key: String,
     },
+}
+
+/// Options of `import`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// The file: `.csv` (with a header row) or `.json` (an array of objects).
+    pub file: std::path::PathBuf,
+    /// Slug of the cluster the organisations join, e.g. `indescat`.
+    #[arg(long)]
+    pub cluster: String,
+    /// Only check the file and report what would change.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `schema`.

@@ -1,7 +1,7 @@
 //! The `cluster-directory` command: parses the command line and hands over to the library.
 
 use clap::Parser;
-use cluster_directory::config::{Cli, Command, KeysCommand};
+use cluster_directory::config::{Cli, Command, ImportArgs, KeysCommand};
 use cluster_directory::db::Database;
 use cluster_directory::error::AppError;
 use cluster_directory::{graphql, services, startup::Application, telemetry};
@@ -17,6 +17,12 @@ async fn main() -> ExitCode {
             match err {
                 AppError::Internal(cause) => {
                     eprintln!("error: {}", cluster_directory::error::chain(cause.as_ref()))
+                }
+                AppError::Invalid(errors) => {
+                    eprintln!("error: {} problem(s); nothing was written", errors.len());
+                    for e in errors {
+                        eprintln!("  {}: {}", e.field, e.message);
+                    }
                 }
                 other => eprintln!("error: {}", other.public_message()),
             }
@@ -61,9 +67,61 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             db.migrate().await?;
             keys(&db, command).await
         }
+        Some(Command::Import(args)) => {
+            let db = Database::connect(&cli.database_url, 1).await?;
+            db.migrate().await?;
+            import(&db, args).await
+        }
         Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
         None => serve(&cli.database_url, cli.serve).await,
     }
+}
+
+/// `import FILE --cluster SLUG`, as the operator.
+async fn import(db: &Database, args: ImportArgs) -> Result<(), AppError> {
+    use cluster_directory::entities::cluster;
+    use cluster_directory::services::access::Caller;
+    use cluster_directory::services::audit::Actor;
+    use cluster_directory::services::import::{ImportFormat, import};
+    use cluster_directory::services::write::Write;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let format = match args.file.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => ImportFormat::Csv,
+        Some(e) if e.eq_ignore_ascii_case("json") => ImportFormat::Json,
+        _ => {
+            return Err(AppError::bad_input("file", "name a `.csv` or `.json` file"));
+        }
+    };
+    let data = std::fs::read_to_string(&args.file).map_err(|e| {
+        AppError::bad_input(
+            "file",
+            format!("{} cannot be read: {e}", args.file.display()),
+        )
+    })?;
+    let started = std::time::Instant::now();
+    let w = Write::begin(
+        &db.conn,
+        Actor {
+            caller: Caller::Operator,
+            request_id: None,
+        },
+    )
+    .await?;
+    let target = cluster::Entity::find()
+        .filter(cluster::Column::Slug.eq(args.cluster.trim()))
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!("no cluster has the slug `{}`", args.cluster))
+        })?;
+    let report = import(&w, target.id, format, &data, args.dry_run).await?;
+    if !args.dry_run {
+        w.commit().await?;
+    }
+    println!("{report:#?}");
+    eprintln!("done in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// `keys create|list|revoke`, as the operator; creation and revocation are audited.

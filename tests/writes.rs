@@ -987,3 +987,205 @@ both!(
         assert_eq!(code(&res), Some("CONFLICT"));
     }
 );
+
+const IMPORT: &str = "mutation($i: ImportOrganisationsInput!) { importOrganisations(input: $i) {
+    rows organisationsCreated organisationsUpdated organisationsUnchanged
+    membershipsCreated membershipsUpdated contactsCreated contactsUpdated dryRun } }";
+
+const GOOD_CSV: &str = "external_id,name,type,size_class,headcount,nace_codes,country_code,region,city,website,themes,role,since,contact_name,contact_email,contact_visibility
+crm-1,Textil Esport Nou SL,sme,small,20,C14.19,ES,ES511,Barcelona,https://textil-nou.example.es,technology;health,member,2024-01-01,Marta Puig,marta@textil-nou.example.es,members
+crm-2,Barcelona Padel Lab,start_up,micro,4,R93.19,ES,ES511,Barcelona,https://padel-lab.example.es,health,member,,Jordi Vidal,jordi@padel-lab.example.es,public
+,Universitat de l'Esport,university,,,M72.19,ES,ES511,Barcelona,https://uesport.example.edu,,knowledge_partner,,,,
+";
+
+both!(
+    imports_are_all_or_nothing_and_idempotent,
+    |app: TestApp| async move {
+        let manager = app.key(Role::ClusterManager, None, Some("indescat")).await;
+        let indescat = id_of(&app, "cluster", "indescat").await;
+        let input = |format: &str, data: &str, dry: bool| json!({ "i": { "cluster": indescat, "format": format, "data": data, "dryRun": dry } });
+        let before = (
+            app.count("organisation").await,
+            app.count("membership").await,
+            app.count("contact").await,
+            app.count("audit_entry").await,
+        );
+        let counts = || async {
+            (
+                app.count("organisation").await,
+                app.count("membership").await,
+                app.count("contact").await,
+                app.count("audit_entry").await,
+            )
+        };
+
+        // One bad row: nothing is written, and every problem of it is named.
+        let bad = GOOD_CSV.replace(
+            "crm-2,Barcelona Padel Lab,start_up,micro,4",
+            "crm-2,Barcelona Padel Lab,start-up,micro,400",
+        );
+        let bad = bad.replace("https://padel-lab.example.es,health", "padel-lab,healthy");
+        let res = app
+            .query_as(Some(&manager), IMPORT, input("CSV", &bad, false))
+            .await;
+        assert_eq!(code(&res), Some("BAD_USER_INPUT"), "{res}");
+        let fields: Vec<String> = res["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["field"].as_str().map(str::to_owned))
+            .collect();
+        for f in ["rows[2].size_class", "rows[2].website", "rows[2].themes"] {
+            assert!(
+                fields.contains(&f.to_owned()),
+                "{f} missing from {fields:?}"
+            );
+        }
+        assert!(
+            fields.iter().all(|f| f.starts_with("rows[2].")),
+            "{fields:?}"
+        );
+        assert_eq!(counts().await, before);
+
+        // A dry run checks and counts, and writes nothing.
+        let d = app
+            .data_as(Some(&manager), IMPORT, input("CSV", GOOD_CSV, true))
+            .await;
+        assert_eq!(d["importOrganisations"]["organisationsCreated"], 3);
+        assert_eq!(d["importOrganisations"]["dryRun"], true);
+        assert_eq!(counts().await, before);
+
+        // A good file writes every row.
+        let d = app
+            .data_as(Some(&manager), IMPORT, input("CSV", GOOD_CSV, false))
+            .await;
+        let r = &d["importOrganisations"];
+        assert_eq!(r["rows"], 3);
+        assert_eq!(r["organisationsCreated"], 3);
+        assert_eq!(r["membershipsCreated"], 3);
+        assert_eq!(r["contactsCreated"], 2);
+        let after = counts().await;
+        assert_eq!(after.0, before.0 + 3);
+        assert_eq!(after.1, before.1 + 3);
+        assert_eq!(after.2, before.2 + 2);
+        assert!(after.3 >= before.3 + 8, "audited");
+        let org = app
+            .data(
+                "{ organisations(filter: { text: \"Padel\" }) { nodes { name type sizeClass countryCode region { code } themes { nodes { slug } } memberships { nodes { cluster { slug } } } contacts { nodes { name } } } } }",
+                json!({}),
+            )
+            .await;
+        let padel = &org["organisations"]["nodes"][0];
+        assert_eq!(padel["type"], "START_UP");
+        assert_eq!(padel["region"]["code"], "ES511");
+        assert_eq!(
+            padel["memberships"]["nodes"][0]["cluster"]["slug"],
+            "indescat"
+        );
+        assert_eq!(padel["contacts"]["nodes"][0]["name"], "Jordi Vidal");
+
+        // The same file again changes nothing; a changed cell updates, without duplicates.
+        let d = app
+            .data_as(Some(&manager), IMPORT, input("CSV", GOOD_CSV, false))
+            .await;
+        assert_eq!(d["importOrganisations"]["organisationsUnchanged"], 3);
+        assert_eq!(d["importOrganisations"]["organisationsCreated"], 0);
+        assert_eq!(d["importOrganisations"]["contactsCreated"], 0);
+        assert_eq!(counts().await, after);
+        let changed = GOOD_CSV.replace(",4,R93.19", ",6,R93.19");
+        let d = app
+            .data_as(Some(&manager), IMPORT, input("CSV", &changed, false))
+            .await;
+        assert_eq!(d["importOrganisations"]["organisationsUpdated"], 1);
+        assert_eq!(app.count("organisation").await, after.0);
+
+        // JSON, with contacts as a list, matched by external id.
+        let json_file = json!([{
+            "external_id": "crm-1", "name": "Textil Esport Nou SL", "type": "sme",
+            "size_class": "small", "headcount": 22, "nace_codes": ["C14.19"], "country_code": "ES",
+            "region": "ES511", "city": "Barcelona", "website": "https://textil-nou.example.es",
+            "themes": ["technology", "health"], "since": "2024-01-01",
+            "contacts": [
+                { "name": "Marta Puig", "email": "marta@textil-nou.example.es", "visibility": "members" },
+                { "name": "Pau Soler", "email": "pau@textil-nou.example.es", "role": "CTO" }
+            ]
+        }])
+        .to_string();
+        let d = app
+            .data_as(Some(&manager), IMPORT, input("JSON", &json_file, false))
+            .await;
+        let r = &d["importOrganisations"];
+        assert_eq!(r["organisationsUpdated"], 1, "{d}");
+        assert_eq!(r["contactsCreated"], 1, "{d}");
+
+        // Another cluster's manager may not import over organisations that are not theirs.
+        let brainport_manager = app
+            .key(Role::ClusterManager, None, Some("sports-and-technology"))
+            .await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let res = app
+            .query_as(
+                Some(&brainport_manager),
+                IMPORT,
+                json!({ "i": { "cluster": own, "format": "CSV", "data": GOOD_CSV } }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("BAD_USER_INPUT"), "{res}");
+        assert!(res.to_string().contains("rows[1].external_id"), "{res}");
+        // And nobody imports into a cluster that is not theirs.
+        let res = app
+            .query_as(
+                Some(&brainport_manager),
+                IMPORT,
+                input("CSV", GOOD_CSV, false),
+            )
+            .await;
+        assert_eq!(code(&res), Some("FORBIDDEN"));
+    }
+);
+
+both!(
+    ten_thousand_rows_import_in_one_request,
+    |app: TestApp| async move {
+        let mut args = support::serve_args();
+        args.max_body_bytes = 16 * 1024 * 1024;
+        let big = support::spawn_with(&app.database_url, args).await;
+        let admin = big.key(Role::Admin, None, None).await;
+        let indescat = id_of(&big, "cluster", "indescat").await;
+        let mut csv = String::from(
+            "external_id,name,type,size_class,headcount,country_code,region,website,themes,contact_name,contact_email\n",
+        );
+        for i in 0..10_000 {
+            csv.push_str(&format!(
+                "bulk-{i},Bulk Company {i},sme,small,{},ES,ES511,https://bulk-{i}.example.es,technology,Contact {i},c{i}@bulk-{i}.example.es\n",
+                10 + i % 40
+            ));
+        }
+        let started = std::time::Instant::now();
+        let d = big
+            .data_as(
+                Some(&admin),
+                IMPORT,
+                json!({ "i": { "cluster": indescat, "format": "CSV", "data": csv } }),
+            )
+            .await;
+        let first = started.elapsed();
+        assert_eq!(d["importOrganisations"]["organisationsCreated"], 10_000);
+        assert_eq!(d["importOrganisations"]["contactsCreated"], 10_000);
+        let started = std::time::Instant::now();
+        let d = big
+            .data_as(
+                Some(&admin),
+                IMPORT,
+                json!({ "i": { "cluster": indescat, "format": "CSV", "data": csv } }),
+            )
+            .await;
+        assert_eq!(d["importOrganisations"]["organisationsUnchanged"], 10_000);
+        eprintln!(
+            "10,000-row import on {}: {:.2} s first, {:.2} s again",
+            big.database_url.split(':').next().unwrap_or_default(),
+            first.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+);

@@ -67,3 +67,46 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// One entry for [`record_many`].
+pub struct Entry {
+    /// What was done.
+    pub operation: Operation,
+    /// The type written.
+    pub entity_type: &'static str,
+    /// The row's public id.
+    pub entity_id: Uuid,
+    /// Names of the fields written.
+    pub fields: String,
+}
+
+/// Appends many entries at once (bulk writes such as imports); inside the write's transaction.
+pub async fn record_many(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entries: Vec<Entry>,
+) -> AppResult<()> {
+    use sea_orm::EntityTrait;
+    let now = Utc::now();
+    let rows: Vec<audit_entry::ActiveModel> = entries
+        .into_iter()
+        .map(|e| audit_entry::ActiveModel {
+            public_id: Set(Uuid::new_v4()),
+            at: Set(now),
+            key_id: Set(actor.caller.key_id()),
+            role: Set(actor.caller.role_name().to_owned()),
+            operation: Set(e.operation.name().to_owned()),
+            entity_type: Set(e.entity_type.to_owned()),
+            entity_id: Set(e.entity_id),
+            fields: Set(e.fields),
+            request_id: Set(actor.request_id.clone().filter(|r| !r.is_empty())),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        audit_entry::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -18,25 +18,51 @@ UA UG UK UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
 #[derive(Debug, Default)]
 pub struct Check {
     errors: Vec<FieldError>,
+    /// Where the checked fields live when not under `input` (e.g. `rows[3]` of an import).
+    row: Option<usize>,
 }
 
 impl Check {
-    /// A fresh, empty list.
+    /// A fresh, empty list for a mutation's `input`.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A fresh list for row `row` (1-based) of an import: fields are named `rows[row].field`.
+    pub fn for_row(row: usize) -> Self {
+        Self {
+            errors: Vec::new(),
+            row: Some(row),
+        }
+    }
+
+    /// The full name of a field: `input.website` for mutations, `rows[3].website` (the file's
+    /// column, in snake_case) for imports.
+    fn name(&self, field: &str) -> String {
+        match self.row {
+            Some(row) => format!("rows[{row}].{}", snake(short(field))),
+            None => field.to_owned(),
+        }
+    }
+
     /// Records a problem with `field`.
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        let field = self.name(field);
         self.errors.push(FieldError {
-            field: field.to_owned(),
+            field,
             message: message.into(),
         });
     }
 
     /// Whether a problem has been recorded for `field`.
     pub fn failed(&self, field: &str) -> bool {
+        let field = self.name(field);
         self.errors.iter().any(|e| e.field == field)
+    }
+
+    /// The problems found so far.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
     }
 
     /// Ends the checks: `BAD_USER_INPUT` naming every bad field, or nothing.
@@ -56,9 +82,12 @@ impl Check {
             self.fail(
                 field,
                 if min > 0 && n == 0 {
-                    format!("`{field}` must not be empty")
+                    format!("`{}` must not be empty", short(field))
                 } else {
-                    format!("`{field}` must be {min} to {max} characters long; it has {n}")
+                    format!(
+                        "`{}` must be {min} to {max} characters long; it has {n}",
+                        short(field)
+                    )
                 },
             );
         }
@@ -176,7 +205,7 @@ impl Check {
     /// A number that must not be negative.
     pub fn not_negative<T: PartialOrd + Default + Copy>(&mut self, field: &str, value: Option<T>) {
         if value.is_some_and(|v| v < T::default()) {
-            self.fail(field, format!("`{field}` must not be negative"));
+            self.fail(field, format!("`{}` must not be negative", short(field)));
         }
     }
 
@@ -210,6 +239,25 @@ impl Check {
             );
         }
     }
+}
+
+/// The field's own name, without `input.`.
+fn short(field: &str) -> &str {
+    field.strip_prefix("input.").unwrap_or(field)
+}
+
+/// `contactName` as `contact_name`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A slug made from a name: `Cluster Montagne — Savoie` becomes `cluster-montagne-savoie`.

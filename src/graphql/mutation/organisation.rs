@@ -14,8 +14,9 @@ use crate::entities::{cluster, contact, membership, organisation};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Contact, Membership, Organisation};
 use crate::services::access::{Need, Owner};
+use crate::services::import::{ImportFormat, ImportReport, import};
 use crate::services::links::{place, set_themes, theme_ids};
-use crate::services::organisation::{pack_nace, unpack_nace};
+use crate::services::organisation::{check_organisation_fields, pack_nace};
 use crate::services::validate::Check;
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -156,36 +157,6 @@ pub struct UpdateContactInput {
     pub visibility: Option<Visibility>,
 }
 
-/// Whether a text is a NACE Rev. 2 code: a section letter, optionally with division, group and
-/// class (`C`, `C32`, `C32.3`, `C32.30`).
-fn is_nace(code: &str) -> bool {
-    let mut chars = code.chars();
-    let Some(section) = chars.next() else {
-        return false;
-    };
-    let rest: String = chars.collect();
-    let digits_ok = match rest.split_once('.') {
-        None => rest.is_empty() || (rest.len() == 2 && rest.chars().all(|c| c.is_ascii_digit())),
-        Some((division, group)) => {
-            division.len() == 2
-                && division.chars().all(|c| c.is_ascii_digit())
-                && (1..=2).contains(&group.len())
-                && group.chars().all(|c| c.is_ascii_digit())
-        }
-    };
-    ('A'..='U').contains(&section) && digits_ok
-}
-
-/// The size classes a headcount allows.
-fn fits(size: SizeClass, headcount: i32) -> bool {
-    match size {
-        SizeClass::Micro => headcount < 10,
-        SizeClass::Small => headcount < 50,
-        SizeClass::Medium => headcount < 250,
-        SizeClass::Large => headcount >= 250,
-    }
-}
-
 /// Checks an organisation as it would be saved.
 pub async fn check_organisation(
     w: &Write,
@@ -193,58 +164,7 @@ pub async fn check_organisation(
     draft: &mut organisation::Model,
     region: Option<&str>,
 ) -> AppResult<()> {
-    check.text("input.name", &mut draft.name, 1, 200);
-    check.opt_text("input.description", &mut draft.description, 5000);
-    check.opt_text("input.city", &mut draft.city, 200);
-    check.opt_text("input.externalId", &mut draft.external_id, 128);
-    check.url("input.website", &mut draft.website);
-    check.country("input.countryCode", &mut draft.country_code);
-    check.slug("input.slug", &draft.slug);
-    if let Some(h) = draft.headcount {
-        if !(0..=10_000_000).contains(&h) {
-            check.fail(
-                "input.headcount",
-                "`headcount` must be between 0 and 10,000,000",
-            );
-        } else if let Some(size) = draft.size_class
-            && !fits(size, h)
-        {
-            check.fail(
-                "input.sizeClass",
-                format!(
-                    "a headcount of {h} does not fit the size class {size:?} (micro < 10, small < 50, medium < 250, large from 250)"
-                ),
-            );
-        }
-    }
-    let sme = matches!(
-        draft.org_type,
-        OrganisationType::Sme | OrganisationType::StartUp
-    );
-    if draft.org_type == OrganisationType::LargeCompany
-        && draft.size_class.is_some_and(|s| s != SizeClass::Large)
-    {
-        check.fail(
-            "input.sizeClass",
-            "a large company cannot have an SME size class",
-        );
-    }
-    if sme && draft.size_class == Some(SizeClass::Large) {
-        check.fail(
-            "input.sizeClass",
-            "an SME or start-up cannot be of the size class LARGE",
-        );
-    }
-    let codes = unpack_nace(draft.nace_codes.as_deref());
-    let bad: Vec<&String> = codes.iter().filter(|c| !is_nace(c)).collect();
-    if !bad.is_empty() || codes.len() > 20 {
-        check.fail(
-            "input.naceCodes",
-            format!(
-                "give at most 20 NACE Rev. 2 codes such as `C32.30` or `R93.19`; not codes: {bad:?}"
-            ),
-        );
-    }
+    check_organisation_fields(check, draft);
     if let Some(code) = region {
         draft.region_id = place(
             &w.txn,
@@ -298,6 +218,22 @@ fn check_contact(check: &mut Check, draft: &mut contact::Model) {
     check.opt_text("input.role", &mut draft.role, 200);
     check.email("input.email", &mut draft.email);
     check.phone("input.phone", &mut draft.phone);
+}
+
+/// A file of organisations to import into one cluster.
+#[derive(InputObject)]
+pub struct ImportOrganisationsInput {
+    /// The cluster the organisations join (or are already members of).
+    pub cluster: ID,
+    /// The file's format.
+    pub format: ImportFormat,
+    /// The file's content. CSV needs a header row; JSON is an array of objects. The columns are
+    /// `external_id`, `name`, `type`, `size_class`, `headcount`, `nace_codes`, `country_code`,
+    /// `region`, `city`, `website`, `description`, `themes`, `role`, `since`, `until`,
+    /// `contact_name`, `contact_role`, `contact_email`, `contact_phone`, `contact_visibility`.
+    pub data: String,
+    /// Only check the file and count what would change; write nothing.
+    pub dry_run: Option<bool>,
 }
 
 /// Organisation, membership and contact writes.
@@ -512,6 +448,32 @@ impl OrganisationMutation {
         Ok(id)
     }
 
+    /// Imports organisations with their membership and contacts into a cluster (its managers,
+    /// stewards of its region, admins). Every row is checked first and every problem reported
+    /// (`rows[N].field`); either all rows are written or none. Rows match existing organisations
+    /// by `external_id`, else by `website`, so importing a file again updates instead of
+    /// duplicating; cells left empty clear the field.
+    async fn import_organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The file and the cluster.")] input: ImportOrganisationsInput,
+    ) -> async_graphql::Result<ImportReport> {
+        let w = begin(ctx).await?;
+        let c = w
+            .find::<cluster::Entity>(
+                "cluster",
+                id_of("Cluster", "input.cluster", &input.cluster)?,
+            )
+            .await?;
+        w.allow(Need::Manage, &w.cluster_owner(&[c.id]).await?)?;
+        let dry_run = input.dry_run.unwrap_or(false);
+        let report = import(&w, c.id, input.format, &input.data, dry_run).await?;
+        if !dry_run {
+            w.commit().await?;
+        }
+        Ok(report)
+    }
+
     /// Adds an organisation to a cluster (the cluster's managers, stewards of its region, admins).
     async fn add_membership(
         &self,
@@ -722,27 +684,4 @@ async fn add_membership(
         },
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nace_codes_are_recognised() {
-        for ok in ["C", "C32", "C32.3", "C32.30", "R93.19"] {
-            assert!(is_nace(ok), "{ok}");
-        }
-        for bad in ["", "32.30", "C3", "C32.300", "Z93", "c32"] {
-            assert!(!is_nace(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn size_classes_follow_the_headcount() {
-        assert!(fits(SizeClass::Micro, 9));
-        assert!(!fits(SizeClass::Micro, 10));
-        assert!(fits(SizeClass::Medium, 249));
-        assert!(!fits(SizeClass::Small, 60));
-    }
 }
