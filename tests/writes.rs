@@ -81,15 +81,30 @@ async fn attempt(app: &TestApp, key: Option<&str>, query: &str, vars: Value) -> 
     }
 }
 
-/// What a caller of each name gets: allowed, or refused with which code.
-fn expected(name: &str, allowed: &[&str]) -> Result<(), &'static str> {
+/// What a caller of each name gets: allowed, or refused with which code. A write on something
+/// the caller may not even see is refused as `NOT_FOUND` when `hidden`.
+fn expected(name: &str, allowed: &[&str], hidden: bool) -> Result<(), &'static str> {
     if allowed.contains(&name) {
         Ok(())
     } else if name == "anonymous" {
         Err("UNAUTHENTICATED")
+    } else if hidden && name != "reader" {
+        Err("NOT_FOUND")
     } else {
         Err("FORBIDDEN")
     }
+}
+
+/// The mutations each test database has run through the matrix.
+static COVERED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The mutation a document runs: the first field of its selection.
+fn mutation_name(query: &str) -> String {
+    let body = &query[query.find('{').map(|i| i + 1).unwrap_or(0)..];
+    body.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect()
 }
 
 /// Runs one write for every caller: each refused caller must get its code and change nothing
@@ -100,13 +115,31 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Value>,
 {
+    matrix_of(app, keys, query, allowed, false, setup).await;
+}
+
+async fn matrix_of<F, Fut>(
+    app: &TestApp,
+    keys: &Keys,
+    query: &str,
+    allowed: &[&str],
+    hidden: bool,
+    setup: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    COVERED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((app.database_url.clone(), mutation_name(query)));
     for (name, key) in keys.all() {
         let vars = setup().await;
         let audit_before = app.count("audit_entry").await;
         let clusters_before = app.count("cluster").await;
         let orgs_before = app.count("organisation").await;
         let got = attempt(app, key, query, vars).await;
-        match (expected(name, allowed), got) {
+        match (expected(name, allowed, hidden), got) {
             (Ok(()), Ok(_)) => {
                 assert!(
                     app.count("audit_entry").await > audit_before,
@@ -153,21 +186,54 @@ async fn fresh_member(app: &TestApp, keys: &Keys, name: &str) -> Value {
 }
 
 both!(
-    every_write_is_allowed_to_its_owners_and_refused_to_the_rest,
+    every_mutation_is_allowed_to_its_owners_and_refused_to_the_rest,
     |app: TestApp| async move {
         let keys = Keys::new(&app).await;
-        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        profile_writes(&app, &keys).await;
+        activity_writes(&app, &keys).await;
+        remaining_writes(&app, &keys).await;
+        let covered: std::collections::BTreeSet<String> = COVERED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(db, _)| *db == app.database_url)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let schema = app
+            .data(
+                "{ __schema { mutationType { fields { name } } } }",
+                json!({}),
+            )
+            .await;
+        let all: std::collections::BTreeSet<String> = schema["__schema"]["mutationType"]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect();
+        let missing: Vec<&String> = all.difference(&covered).collect();
+        assert!(
+            missing.is_empty(),
+            "mutations without a row in the matrix: {missing:?}"
+        );
+    }
+);
+
+/// Profiles: clusters, labels, memberships, organisations, contacts, keys.
+async fn profile_writes(app: &TestApp, keys: &Keys) {
+    {
+        let own = id_of(app, "cluster", "sports-and-technology").await;
         let counter = std::sync::atomic::AtomicUsize::new(0);
         let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 
         // Cluster profile: its managers, stewards of its region, admins.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { version } }",
             &["admin", "steward_own", "manager_own"],
             || async {
-                let v = version_of(&app, &own).await;
+                let v = version_of(app, &own).await;
                 json!({ "i": { "id": own, "version": v, "description": format!("Profile {}", n()) } })
             },
         )
@@ -175,8 +241,8 @@ both!(
 
         // Creating a cluster: stewards of the region and admins.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             CREATE_CLUSTER,
             &["admin", "steward_own"],
             || async {
@@ -187,12 +253,12 @@ both!(
 
         // Deleting a cluster: stewards of its region and admins, not its managers.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($id: ID!, $v: Int!) { deleteCluster(id: $id, version: $v) }",
             &["admin", "steward_own"],
             || async {
-                let c = fresh_cluster(&app, &keys, &format!("Doomed cluster {}", n())).await;
+                let c = fresh_cluster(app, keys, &format!("Doomed cluster {}", n())).await;
                 json!({ "id": c["id"], "v": c["version"] })
             },
         )
@@ -200,8 +266,8 @@ both!(
 
         // Labels belong to the cluster's profile.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: AddClusterLabelInput!) { addClusterLabel(input: $i) { id } }",
             &["admin", "steward_own", "manager_own"],
             || async {
@@ -212,8 +278,8 @@ both!(
 
         // Memberships of the cluster.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: AddMembershipInput!) { addMembership(input: $i) { id } }",
             &["admin", "steward_own", "manager_own"],
             || async {
@@ -231,23 +297,23 @@ both!(
 
         // A member organisation's profile and contacts: the cluster's managers too.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
             &["admin", "steward_own", "manager_own"],
             || async {
-                let o = fresh_member(&app, &keys, &format!("Member {}", n())).await;
+                let o = fresh_member(app, keys, &format!("Member {}", n())).await;
                 json!({ "i": { "id": o["id"], "version": o["version"], "city": "Eindhoven" } })
             },
         )
         .await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
             &["admin", "steward_own", "manager_own"],
             || async {
-                let o = fresh_member(&app, &keys, &format!("Member {}", n())).await;
+                let o = fresh_member(app, keys, &format!("Member {}", n())).await;
                 json!({ "i": { "organisation": o["id"], "name": "Anna de Vries", "visibility": "PUBLIC" } })
             },
         )
@@ -256,8 +322,8 @@ both!(
         // Creating an organisation outside any cluster: stewards and admins; a manager may
         // create one only into their own cluster.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             CREATE_ORG,
             &["admin", "steward_own"],
             || async {
@@ -266,8 +332,8 @@ both!(
         )
         .await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             CREATE_ORG,
             &["admin", "steward_own", "manager_own"],
             || async {
@@ -278,12 +344,12 @@ both!(
 
         // Deleting an organisation: stewards and admins only.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, version: $v) }",
             &["admin", "steward_own"],
             || async {
-                let o = fresh_member(&app, &keys, &format!("Leaving {}", n())).await;
+                let o = fresh_member(app, keys, &format!("Leaving {}", n())).await;
                 json!({ "id": o["id"], "v": o["version"] })
             },
         )
@@ -291,15 +357,15 @@ both!(
 
         // Keys: admins only.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }",
             &["admin"],
             || async { json!({ "i": { "name": format!("Platform {}", n()), "role": "READER" } }) },
         )
         .await;
     }
-);
+}
 
 both!(
     keys_are_shown_once_hashed_revocable_and_expiring,
@@ -694,16 +760,15 @@ fn event_input(title: &str, cluster: &str) -> Value {
     })
 }
 
-both!(
-    activity_writes_follow_their_owners,
-    |app: TestApp| async move {
-        let keys = Keys::new(&app).await;
-        let own = id_of(&app, "cluster", "sports-and-technology").await;
+/// Events, offers and needs, interests, indicators, KPIs, collaborations, reference data.
+async fn activity_writes(app: &TestApp, keys: &Keys) {
+    {
+        let own = id_of(app, "cluster", "sports-and-technology").await;
         let managers = ["admin", "steward_own", "manager_own"];
         let counter = std::sync::atomic::AtomicUsize::new(0);
         let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 
-        matrix(&app, &keys, CREATE_EVENT, &managers, || async {
+        matrix(app, keys, CREATE_EVENT, &managers, || async {
             json!({ "i": event_input(&format!("Workshop {}", n()), &own) })
         })
         .await;
@@ -717,8 +782,8 @@ both!(
                 .clone()
         };
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
             &managers,
             || async {
@@ -728,8 +793,8 @@ both!(
         )
         .await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($id: ID!, $v: Int!) { deleteEvent(id: $id, version: $v) }",
             &managers,
             || async {
@@ -741,12 +806,12 @@ both!(
 
         // Offers and needs of member organisations, and interest expressed by them.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id } }",
             &managers,
             || async {
-                let o = fresh_member(&app, &keys, &format!("Offering {}", n())).await;
+                let o = fresh_member(app, keys, &format!("Offering {}", n())).await;
                 json!({ "i": { "organisation": o["id"], "kind": "TECHNOLOGY_OFFER", "title": "Smart textile sensors", "themes": ["technology"] } })
             },
         )
@@ -759,12 +824,12 @@ both!(
             .await;
         let foreign_offer = offers["offersAndNeeds"]["nodes"][0]["id"].clone();
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
             &managers,
             || async {
-                let o = fresh_member(&app, &keys, &format!("Interested {}", n())).await;
+                let o = fresh_member(app, keys, &format!("Interested {}", n())).await;
                 json!({ "i": { "offerNeed": foreign_offer, "organisation": o["id"], "message": "We would like to test this." } })
             },
         )
@@ -772,8 +837,8 @@ both!(
 
         // The state of affairs of the cluster.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateIndicatorInput!) { createIndicator(input: $i) { id } }",
             &managers,
             || async {
@@ -782,8 +847,8 @@ both!(
         )
         .await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateKpiInput!) { createKpi(input: $i) { id } }",
             &managers,
             || async {
@@ -793,7 +858,7 @@ both!(
         .await;
 
         // Collaborations it leads.
-        matrix(&app, &keys, CREATE_COLLAB, &managers, || async {
+        matrix(app, keys, CREATE_COLLAB, &managers, || async {
             json!({ "i": { "name": format!("Project {}", n()), "programme": "Interreg Europe", "leadCluster": own, "themes": ["health"] } })
         })
         .await;
@@ -807,8 +872,8 @@ both!(
                 .clone()
         };
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: UpdateCollaborationInput!) { updateCollaboration(input: $i) { version } }",
             &managers,
             || async {
@@ -817,10 +882,10 @@ both!(
             },
         )
         .await;
-        let partner = id_of(&app, "organisation", "textil-esport-sl").await;
+        let partner = id_of(app, "organisation", "textil-esport-sl").await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: AddParticipantInput!) { addParticipant(input: $i) { id } }",
             &managers,
             || async {
@@ -832,23 +897,23 @@ both!(
 
         // Reference data: admins only.
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateThemeInput!) { createTheme(input: $i) { slug } }",
             &["admin"],
             || async { json!({ "i": { "name": format!("E-sports {}", n()) } }) },
         )
         .await;
         matrix(
-            &app,
-            &keys,
+            app,
+            keys,
             "mutation($i: CreateRegionInput!) { createRegion(input: $i) { code level } }",
             &["admin"],
             || async { json!({ "i": { "code": format!("NL4{}", char::from(b'A' + (n() % 26) as u8)), "name": "Test region", "parent": "NL4" } }) },
         )
         .await;
     }
-);
+}
 
 both!(
     interests_are_seen_by_the_owners_only,
@@ -1189,3 +1254,434 @@ both!(
         );
     }
 );
+
+/// Sends a write as the admin and returns the named field of its answer.
+async fn as_admin(app: &TestApp, keys: &Keys, query: &str, vars: Value, field: &str) -> Value {
+    app.data_as(Some(&keys.admin), query, vars).await[field].clone()
+}
+
+/// Every other write: changes and removals of what the profile and activity writes created.
+async fn remaining_writes(app: &TestApp, keys: &Keys) {
+    let own = id_of(app, "cluster", "sports-and-technology").await;
+    let managers = ["admin", "steward_own", "manager_own"];
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+
+    // Keys.
+    matrix(
+        app,
+        keys,
+        "mutation($id: String!) { revokeApiKey(id: $id) { revokedAt } }",
+        &["admin"],
+        || async {
+            let k = as_admin(
+                app,
+                keys,
+                "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key { id } } }",
+                json!({ "i": { "name": format!("Short-lived {}", n()), "role": "READER" } }),
+                "createApiKey",
+            )
+            .await;
+            json!({ "id": k["key"]["id"] })
+        },
+    )
+    .await;
+
+    // Labels.
+    let fresh_label = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: AddClusterLabelInput!) { addClusterLabel(input: $i) { id version } }",
+            json!({ "i": { "cluster": own, "issuer": format!("Label {}", n()), "level": "SILVER", "awardedOn": "2024-01-01" } }),
+            "addClusterLabel",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateClusterLabelInput!) { updateClusterLabel(input: $i) { level } }",
+        &managers,
+        || async {
+            let l = fresh_label().await;
+            json!({ "i": { "id": l["id"], "version": l["version"], "level": "GOLD" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!) { removeClusterLabel(id: $id) }",
+        &managers,
+        || async { json!({ "id": fresh_label().await["id"] }) },
+    )
+    .await;
+
+    // Memberships and contacts of a member organisation.
+    let fresh_membership = || async {
+        let o = fresh_member(app, keys, &format!("Member org {}", n())).await;
+        app.data(
+            "query($id: ID!) { node(id: $id) { ... on Organisation { memberships { nodes { id version } } } } }",
+            json!({ "id": o["id"] }),
+        )
+        .await["node"]["memberships"]["nodes"][0]
+            .clone()
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateMembershipInput!) { updateMembership(input: $i) { role } }",
+        &managers,
+        || async {
+            let m = fresh_membership().await;
+            json!({ "i": { "id": m["id"], "version": m["version"], "role": "BOARD", "since": "2020-01-01" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!) { removeMembership(id: $id) }",
+        &managers,
+        || async { json!({ "id": fresh_membership().await["id"] }) },
+    )
+    .await;
+    let fresh_contact = || async {
+        let o = fresh_member(app, keys, &format!("Contact org {}", n())).await;
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id version } }",
+            json!({ "i": { "organisation": o["id"], "name": "Eva Jansen", "visibility": "PUBLIC" } }),
+            "createContact",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateContactInput!) { updateContact(input: $i) { role } }",
+        &managers,
+        || async {
+            let c = fresh_contact().await;
+            json!({ "i": { "id": c["id"], "version": c["version"], "role": "Innovation manager", "phone": "+31 40 123 4567" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!) { deleteContact(id: $id) }",
+        &managers,
+        || async { json!({ "id": fresh_contact().await["id"] }) },
+    )
+    .await;
+    matrix(app, keys, IMPORT, &managers, || async {
+        let i = n();
+        json!({ "i": { "cluster": own, "format": "CSV", "data": format!(
+            "external_id,name,type,country_code,region\nnl-{i},Imported BV {i},sme,NL,NL414\n"
+        ) } })
+    })
+    .await;
+
+    // Event organisers.
+    let fresh_event = || async {
+        as_admin(
+            app,
+            keys,
+            CREATE_EVENT,
+            json!({ "i": event_input(&format!("Organised event {}", n()), &own) }),
+            "createEvent",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $o: OrganisersInput!) { addEventOrganisers(id: $id, organisers: $o) { id } }",
+        &managers,
+        || async {
+            let e = fresh_event().await;
+            let o = fresh_member(app, keys, &format!("Co-organiser {}", n())).await;
+            json!({ "id": e["id"], "o": { "organisations": [o["id"]] } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!) { removeEventOrganiser(id: $id) }",
+        &managers,
+        || async {
+            let e = fresh_event().await;
+            let o = fresh_member(app, keys, &format!("Co-organiser {}", n())).await;
+            app.data_as(
+                Some(&keys.admin),
+                "mutation($id: ID!, $o: OrganisersInput!) { addEventOrganisers(id: $id, organisers: $o) { id } }",
+                json!({ "id": e["id"], "o": { "organisations": [o["id"]] } }),
+            )
+            .await;
+            let d = app
+                .data(
+                    "query($id: ID!) { node(id: $id) { ... on Event { organisers { nodes { id organisation { id } } } } } }",
+                    json!({ "id": e["id"] }),
+                )
+                .await;
+            let entry = d["node"]["organisers"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|x| x["organisation"]["id"] == o["id"])
+                .cloned()
+                .expect("the added organiser");
+            json!({ "id": entry["id"] })
+        },
+    )
+    .await;
+
+    // Offers, needs and interest.
+    let fresh_offer = || async {
+        let o = fresh_member(app, keys, &format!("Offer org {}", n())).await;
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id version } }",
+            json!({ "i": { "organisation": o["id"], "kind": "BUSINESS_REQUEST", "title": "Looking for test users" } }),
+            "createOfferNeed",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateOfferNeedInput!) { updateOfferNeed(input: $i) { title } }",
+        &managers,
+        || async {
+            let o = fresh_offer().await;
+            json!({ "i": { "id": o["id"], "version": o["version"], "title": "Looking for pilot sites" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteOfferNeed(id: $id, version: $v) }",
+        &managers,
+        || async {
+            let o = fresh_offer().await;
+            json!({ "id": o["id"], "v": o["version"] })
+        },
+    )
+    .await;
+    let offers = app
+        .data("{ offersAndNeeds { nodes { id } } }", json!({}))
+        .await;
+    let foreign_offer = offers["offersAndNeeds"]["nodes"][0]["id"].clone();
+    matrix_of(
+        app,
+        keys,
+        "mutation($id: ID!) { withdrawInterest(id: $id) }",
+        &managers,
+        true,
+        || async {
+            let o = fresh_member(app, keys, &format!("Withdrawing {}", n())).await;
+            let i = as_admin(
+                app,
+                keys,
+                "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+                json!({ "i": { "offerNeed": foreign_offer, "organisation": o["id"] } }),
+                "expressInterest",
+            )
+            .await;
+            json!({ "id": i["id"] })
+        },
+    )
+    .await;
+
+    // State of affairs.
+    let fresh_indicator = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateIndicatorInput!) { createIndicator(input: $i) { id version } }",
+            json!({ "i": { "cluster": own, "year": 2024, "topic": "DIGITALISATION", "key": format!("digital_{}", n()) } }),
+            "createIndicator",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateIndicatorInput!) { updateIndicator(input: $i) { value } }",
+        &managers,
+        || async {
+            let x = fresh_indicator().await;
+            json!({ "i": { "id": x["id"], "version": x["version"], "value": 42.0, "trend": "STABLE" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteIndicator(id: $id, version: $v) }",
+        &managers,
+        || async {
+            let x = fresh_indicator().await;
+            json!({ "id": x["id"], "v": x["version"] })
+        },
+    )
+    .await;
+    let fresh_kpi = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateKpiInput!) { createKpi(input: $i) { id version } }",
+            json!({ "i": { "cluster": own, "name": format!("KPI {}", n()), "periodStart": "2026-01-01", "periodEnd": "2026-06-30" } }),
+            "createKpi",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateKpiInput!) { updateKpi(input: $i) { actual } }",
+        &managers,
+        || async {
+            let x = fresh_kpi().await;
+            json!({ "i": { "id": x["id"], "version": x["version"], "actual": 12.0 } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteKpi(id: $id, version: $v) }",
+        &managers,
+        || async {
+            let x = fresh_kpi().await;
+            json!({ "id": x["id"], "v": x["version"] })
+        },
+    )
+    .await;
+
+    // Collaborations and participants.
+    let fresh_collab = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id version } }",
+            json!({ "i": { "name": format!("Short project {}", n()), "programme": "EU COSME", "leadCluster": own } }),
+            "createCollaboration",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteCollaboration(id: $id, version: $v) }",
+        &managers,
+        || async {
+            let c = fresh_collab().await;
+            json!({ "id": c["id"], "v": c["version"] })
+        },
+    )
+    .await;
+    let partner = id_of(app, "organisation", "textil-esport-sl").await;
+    let fresh_participant = || async {
+        let c = fresh_collab().await;
+        as_admin(
+            app,
+            keys,
+            "mutation($i: AddParticipantInput!) { addParticipant(input: $i) { id version } }",
+            json!({ "i": { "collaboration": c["id"], "organisation": partner, "role": "PARTNER" } }),
+            "addParticipant",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { updateParticipant(id: $id, version: $v, role: ADVISORY) { role } }",
+        &managers,
+        || async {
+            let p = fresh_participant().await;
+            json!({ "id": p["id"], "v": p["version"] })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!) { removeParticipant(id: $id) }",
+        &managers,
+        || async { json!({ "id": fresh_participant().await["id"] }) },
+    )
+    .await;
+
+    // Reference data.
+    let fresh_theme = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateThemeInput!) { createTheme(input: $i) { id version } }",
+            json!({ "i": { "name": format!("Winter sports {}", n()) } }),
+            "createTheme",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateThemeInput!) { updateTheme(input: $i) { name } }",
+        &["admin"],
+        || async {
+            let t = fresh_theme().await;
+            json!({ "i": { "id": t["id"], "version": t["version"], "description": "Skiing, skating and snow tourism." } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteTheme(id: $id, version: $v) }",
+        &["admin"],
+        || async {
+            let t = fresh_theme().await;
+            json!({ "id": t["id"], "v": t["version"] })
+        },
+    )
+    .await;
+    let fresh_region = || async {
+        as_admin(
+            app,
+            keys,
+            "mutation($i: CreateRegionInput!) { createRegion(input: $i) { id version } }",
+            json!({ "i": { "code": format!("NL41{}", char::from(b'A' + (n() % 26) as u8)), "name": "Test area", "parent": "NL41" } }),
+            "createRegion",
+        )
+        .await
+    };
+    matrix(
+        app,
+        keys,
+        "mutation($i: UpdateRegionInput!) { updateRegion(input: $i) { name } }",
+        &["admin"],
+        || async {
+            let r = fresh_region().await;
+            json!({ "i": { "id": r["id"], "version": r["version"], "name": "Renamed area" } })
+        },
+    )
+    .await;
+    matrix(
+        app,
+        keys,
+        "mutation($id: ID!, $v: Int!) { deleteRegion(id: $id, version: $v) }",
+        &["admin"],
+        || async {
+            let r = fresh_region().await;
+            json!({ "id": r["id"], "v": r["version"] })
+        },
+    )
+    .await;
+}

@@ -280,6 +280,14 @@ impl Event {
 /// One organiser of an event: a cluster, a collaboration or an organisation.
 #[Object]
 impl EventOrganiser {
+    /// Globally unique, stable id of this organiser entry.
+    async fn id(&self) -> ID {
+        global_id("EventOrganiser", self.0.public_id)
+    }
+    /// Version of this record, raised by every change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The organising cluster, if a cluster organises.
     async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cluster>> {
         let Some(id) = self.0.cluster_id else {

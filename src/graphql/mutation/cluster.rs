@@ -93,6 +93,23 @@ pub struct AddClusterLabelInput {
     pub expires_on: Option<NaiveDate>,
 }
 
+/// Changes to a cluster label; omitted fields stay as they are, `null` clears a field.
+#[derive(InputObject)]
+pub struct UpdateClusterLabelInput {
+    /// The label's id.
+    pub id: ID,
+    /// The `version` you last read.
+    pub version: i32,
+    /// Who awarded the label.
+    pub issuer: Option<String>,
+    /// The label's level.
+    pub level: Option<LabelLevel>,
+    /// When it was awarded.
+    pub awarded_on: Option<NaiveDate>,
+    /// When it expires.
+    pub expires_on: MaybeUndefined<NaiveDate>,
+}
+
 /// Checks a cluster as it would be saved.
 async fn check_cluster(
     w: &Write,
@@ -399,6 +416,42 @@ impl ClusterMutation {
         check.finish()?;
         let saved = w
             .create::<cluster_label::Entity>("ClusterLabel", draft)
+            .await?;
+        w.commit().await?;
+        Ok(ClusterLabel(saved))
+    }
+
+    /// Changes a cluster's label (its managers, stewards of its region, admins).
+    async fn update_cluster_label(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes, with the version you last read.")]
+        input: UpdateClusterLabelInput,
+    ) -> async_graphql::Result<ClusterLabel> {
+        let w = begin(ctx).await?;
+        let current = w
+            .find::<cluster_label::Entity>(
+                "cluster label",
+                id_of("ClusterLabel", "input.id", &input.id)?,
+            )
+            .await?;
+        w.allow(Need::Manage, &w.cluster_owner(&[current.cluster_id]).await?)?;
+        let mut draft = current.clone();
+        set(&mut draft.issuer, input.issuer);
+        set(&mut draft.level, input.level);
+        set(&mut draft.awarded_on, input.awarded_on);
+        patch(&mut draft.expires_on, input.expires_on);
+        let mut check = Check::new();
+        check.text("input.issuer", &mut draft.issuer, 1, 200);
+        check.in_order(
+            "input.expiresOn",
+            Some(draft.awarded_on),
+            draft.expires_on,
+            "the expiry",
+        );
+        check.finish()?;
+        let saved = w
+            .update::<cluster_label::Entity>("ClusterLabel", &current, draft, input.version, &[])
             .await?;
         w.commit().await?;
         Ok(ClusterLabel(saved))

@@ -159,6 +159,21 @@ async fn add_participant(
     .await
 }
 
+/// Refuses to take away a collaboration's only lead.
+async fn last_lead_stays(w: &Write, lead: &participant::Model) -> AppResult<()> {
+    let leads = participant::Entity::find()
+        .filter(participant::Column::CollaborationId.eq(lead.collaboration_id))
+        .filter(participant::Column::Role.eq(ParticipantRole::Lead))
+        .count(&w.txn)
+        .await?;
+    if leads <= 1 {
+        return Err(AppError::Conflict(
+            "this is the collaboration's only lead; add another lead first".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Collaboration and participant writes.
 #[derive(Default)]
 pub struct CollaborationMutation;
@@ -362,6 +377,37 @@ impl CollaborationMutation {
         Ok(Participant(saved))
     }
 
+    /// Changes a participant's role (managers of a leading cluster, stewards, admins). The last
+    /// lead keeps its role.
+    async fn update_participant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The participant's id.")] id: ID,
+        #[graphql(desc = "The version you last read.")] version: i32,
+        #[graphql(desc = "Its new role.")] role: ParticipantRole,
+    ) -> async_graphql::Result<Participant> {
+        let w = begin(ctx).await?;
+        let current = w
+            .find::<participant::Entity>("participant", id_of("Participant", "id", &id)?)
+            .await?;
+        w.allow(
+            Need::Manage,
+            &w.collaboration_owner(current.collaboration_id).await?,
+        )?;
+        if current.role == ParticipantRole::Lead && role != ParticipantRole::Lead {
+            last_lead_stays(&w, &current).await?;
+        }
+        let draft = participant::Model {
+            role,
+            ..current.clone()
+        };
+        let saved = w
+            .update::<participant::Entity>("Participant", &current, draft, version, &[])
+            .await?;
+        w.commit().await?;
+        Ok(Participant(saved))
+    }
+
     /// Removes a participant (managers of a leading cluster, stewards, admins). The last lead
     /// cannot be removed.
     async fn remove_participant(
@@ -378,17 +424,7 @@ impl CollaborationMutation {
             &w.collaboration_owner(current.collaboration_id).await?,
         )?;
         if current.role == ParticipantRole::Lead {
-            let leads = participant::Entity::find()
-                .filter(participant::Column::CollaborationId.eq(current.collaboration_id))
-                .filter(participant::Column::Role.eq(ParticipantRole::Lead))
-                .count(&w.txn)
-                .await?;
-            if leads <= 1 {
-                return Err(AppError::Conflict(
-                    "this is the collaboration's only lead; add another lead first".to_owned(),
-                )
-                .into());
-            }
+            last_lead_stays(&w, &current).await?;
         }
         w.delete::<participant::Entity>("Participant", &current, None, &[])
             .await?;

@@ -164,7 +164,7 @@ async fn check_event(w: &Write, check: &mut Check, draft: &mut event::Model) -> 
 }
 
 /// The organiser rows of a new event, with the caller's right checked on each organiser.
-async fn organisers(
+async fn organisers_of(
     w: &Write,
     input: &OrganisersInput,
 ) -> AppResult<Vec<(Option<i64>, Option<i64>, Option<i64>)>> {
@@ -221,7 +221,7 @@ impl EventMutation {
         #[graphql(desc = "The new event.")] input: CreateEventInput,
     ) -> async_graphql::Result<Event> {
         let w = begin(ctx).await?;
-        let organisers = organisers(&w, &input.organisers).await?;
+        let organisers = organisers_of(&w, &input.organisers).await?;
         let mut check = Check::new();
         let slug = match input.slug {
             Some(s) => s.trim().to_owned(),
@@ -324,6 +324,83 @@ impl EventMutation {
             .await?;
         w.commit().await?;
         Ok(Event(saved))
+    }
+
+    /// Adds organisers to an event (whoever may manage the event and every organiser added).
+    async fn add_event_organisers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event's id.")] id: ID,
+        #[graphql(desc = "The organisers to add.")] organisers: OrganisersInput,
+    ) -> async_graphql::Result<Event> {
+        let w = begin(ctx).await?;
+        let current = w
+            .find::<event::Entity>("event", id_of("Event", "id", &id)?)
+            .await?;
+        w.allow(Need::Manage, &w.event_owner(current.id).await?)?;
+        let existing = event_organiser::Entity::find()
+            .filter(event_organiser::Column::EventId.eq(current.id))
+            .all(&w.txn)
+            .await?;
+        let now = Utc::now();
+        for (cluster_id, collaboration_id, organisation_id) in
+            organisers_of(&w, &organisers).await?
+        {
+            let known = existing.iter().any(|o| {
+                o.cluster_id == cluster_id
+                    && o.collaboration_id == collaboration_id
+                    && o.organisation_id == organisation_id
+            });
+            if known {
+                continue;
+            }
+            w.create::<event_organiser::Entity>(
+                "EventOrganiser",
+                event_organiser::Model {
+                    id: 0,
+                    public_id: uuid::Uuid::nil(),
+                    event_id: current.id,
+                    cluster_id,
+                    collaboration_id,
+                    organisation_id,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                },
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(Event(current))
+    }
+
+    /// Removes an organiser from an event (whoever may manage the event). The last organiser
+    /// cannot be removed; delete the event instead.
+    async fn remove_event_organiser(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organiser entry's id (`EventOrganiser.id`).")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let w = begin(ctx).await?;
+        let current = w
+            .find::<event_organiser::Entity>("event organiser", id_of("EventOrganiser", "id", &id)?)
+            .await?;
+        w.allow(Need::Manage, &w.event_owner(current.event_id).await?)?;
+        let count = event_organiser::Entity::find()
+            .filter(event_organiser::Column::EventId.eq(current.event_id))
+            .count(&w.txn)
+            .await?;
+        if count <= 1 {
+            return Err(AppError::Conflict(
+                "this is the event's only organiser; add another first or delete the event"
+                    .to_owned(),
+            )
+            .into());
+        }
+        w.delete::<event_organiser::Entity>("EventOrganiser", &current, None, &[])
+            .await?;
+        w.commit().await?;
+        Ok(id)
     }
 
     /// Deletes an event with its organiser and theme links (managers of an organiser, stewards,
