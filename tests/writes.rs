@@ -1685,3 +1685,95 @@ async fn remaining_writes(app: &TestApp, keys: &Keys) {
     )
     .await;
 }
+
+both!(
+    the_command_line_manages_keys_and_imports_files,
+    |app: TestApp| async move {
+        let bin = env!("CARGO_BIN_EXE_cluster-directory");
+        let url = app.database_url.clone();
+        let run = move |args: Vec<String>| {
+            let url = url.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(bin)
+                        .env("DATABASE_URL", url)
+                        .env("RUST_LOG", "warn")
+                        .args(args)
+                        .output()
+                        .expect("the command runs")
+                })
+                .await
+                .expect("finished")
+            }
+        };
+        let out = run(vec![
+            "keys".into(),
+            "create".into(),
+            "--name".into(),
+            "INDESCAT office".into(),
+            "--role".into(),
+            "cluster-manager".into(),
+            "--cluster".into(),
+            "indescat".into(),
+        ])
+        .await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(secret.starts_with("cdk_"), "{secret}");
+        // The key works against the server at once, for its own cluster only.
+        let indescat = id_of(&app, "cluster", "indescat").await;
+        let v = version_of(&app, &indescat).await;
+        app.data_as(
+            Some(&secret),
+            "mutation($i: UpdateClusterInput!) { updateCluster(input: $i) { version } }",
+            json!({ "i": { "id": indescat, "version": v, "yearEstablished": 2007 } }),
+        )
+        .await;
+        let res = app
+            .query_as(
+                Some(&secret),
+                "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }",
+                json!({ "i": { "name": "x", "role": "READER" } }),
+            )
+            .await;
+        assert_eq!(code(&res), Some("FORBIDDEN"));
+
+        let dir = std::env::temp_dir().join(format!("import-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("members.csv");
+        std::fs::write(&file, GOOD_CSV).expect("file");
+        let import = vec![
+            "import".into(),
+            file.display().to_string(),
+            "--cluster".into(),
+            "indescat".into(),
+        ];
+        let out = run(import.clone()).await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("organisations_created: 3"));
+        let out = run(import).await;
+        assert!(String::from_utf8_lossy(&out.stdout).contains("organisations_unchanged: 3"));
+
+        let bad = dir.join("bad.csv");
+        std::fs::write(&bad, GOOD_CSV.replace("ES511", "XX999")).expect("file");
+        let out = run(vec![
+            "import".into(),
+            bad.display().to_string(),
+            "--cluster".into(),
+            "indescat".into(),
+        ])
+        .await;
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("rows[1].region") && err.contains("nothing was written"), "{err}");
+
+        let out = run(vec!["keys".into(), "list".into()]).await;
+        let listed = String::from_utf8_lossy(&out.stdout);
+        assert!(listed.contains("INDESCAT office") && !listed.contains(&secret[4..]));
+        let prefix = &secret[4..12];
+        let out = run(vec!["keys".into(), "revoke".into(), prefix.to_owned()]).await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let res = app.query_as(Some(&secret), "{ clusters { totalCount } }", json!({})).await;
+        assert_eq!(code(&res), Some("UNAUTHENTICATED"));
+    }
+);
