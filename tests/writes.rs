@@ -1717,7 +1717,11 @@ both!(
             "indescat".into(),
         ])
         .await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert!(secret.starts_with("cdk_"), "{secret}");
         // The key works against the server at once, for its own cluster only.
@@ -1749,7 +1753,11 @@ both!(
             "indescat".into(),
         ];
         let out = run(import.clone()).await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("organisations_created: 3"));
         let out = run(import).await;
         assert!(String::from_utf8_lossy(&out.stdout).contains("organisations_unchanged: 3"));
@@ -1765,15 +1773,24 @@ both!(
         .await;
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("rows[1].region") && err.contains("nothing was written"), "{err}");
+        assert!(
+            err.contains("rows[1].region") && err.contains("nothing was written"),
+            "{err}"
+        );
 
         let out = run(vec!["keys".into(), "list".into()]).await;
         let listed = String::from_utf8_lossy(&out.stdout);
         assert!(listed.contains("INDESCAT office") && !listed.contains(&secret[4..]));
         let prefix = &secret[4..12];
         let out = run(vec!["keys".into(), "revoke".into(), prefix.to_owned()]).await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let res = app.query_as(Some(&secret), "{ clusters { totalCount } }", json!({})).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let res = app
+            .query_as(Some(&secret), "{ clusters { totalCount } }", json!({}))
+            .await;
         assert_eq!(code(&res), Some("UNAUTHENTICATED"));
     }
 );
