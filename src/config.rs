@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// `_entities` or `_service`).
     #[arg(long, env = "NO_FEDERATION")]
     pub no_federation: bool,
+    /// `max-age` of cacheable answers to GET queries, in seconds.
+    #[arg(long, env = "CACHE_MAX_AGE", default_value_t = 60)]
+    pub cache_max_age: u32,
     /// Most database connections in the pool.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub max_connections: u32,

@@ -33,6 +33,8 @@ impl Application {
         let state = AppState {
             schema: build_schema(!args.no_federation),
             db: db.clone(),
+            persisted: Default::default(),
+            cache_max_age: args.cache_max_age,
         };
         Ok(Self {
             listener,

@@ -10,10 +10,18 @@ use crate::domain::{EventFormat, EventStatus};
 use crate::entities::{cluster, collaboration, event, event_organiser, organisation};
 use crate::error::AppError;
 use crate::services::event::EventFilter;
-use crate::services::filter::{CountryCode, Text};
+use crate::services::filter::{CountryCode, NutsPrefix, Text};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+
+/// An instant as RFC 3339 in the IANA zone `zone` (UTC when the zone is unknown).
+pub fn local_time(at: DateTime<Utc>, zone: &str) -> String {
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at.with_timezone(&tz).to_rfc3339(),
+        Err(_) => at.to_rfc3339(),
+    }
+}
 
 wrapper!(
     /// A thematic meeting where SMEs and cluster partners take part.
@@ -59,6 +67,9 @@ pub struct EventFilterInput {
     pub statuses: Option<Vec<EventStatus>>,
     /// Taking place in this country (ISO 3166-1 alpha-2).
     pub country: Option<String>,
+    /// Organised by a cluster or organisation in a region whose NUTS code starts with this
+    /// (`NL` finds events of Brainport's `NL414`).
+    pub region: Option<String>,
     /// Online events only (`true`) or on-site ones only (`false`).
     pub online: Option<bool>,
     /// In this language (ISO 639-1, e.g. `en`).
@@ -103,6 +114,10 @@ impl EventFilterInput {
             country: self
                 .country
                 .map(|c| CountryCode::parse("filter.country", &c))
+                .transpose()?,
+            region: self
+                .region
+                .map(|r| NutsPrefix::parse("filter.region", &r))
                 .transpose()?,
             online: self.online,
             language,
@@ -196,6 +211,15 @@ impl Event {
     /// IANA time zone of the event, e.g. `Europe/Brussels`.
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
+    }
+    /// The start in the event's time zone, as RFC 3339 with that zone's offset at that moment
+    /// (daylight saving included), e.g. `2027-03-29T09:00:00+02:00`.
+    async fn local_starts_at(&self) -> String {
+        local_time(self.0.starts_at, &self.0.time_zone)
+    }
+    /// The end in the event's time zone, as RFC 3339 with that zone's offset at that moment.
+    async fn local_ends_at(&self) -> String {
+        local_time(self.0.ends_at, &self.0.time_zone)
     }
     /// Venue.
     async fn venue(&self) -> Option<&str> {

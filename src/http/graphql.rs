@@ -3,6 +3,7 @@
 //! `application/json`, and 4xx statuses for requests that cannot be executed.
 
 use super::AppState;
+use super::apq::Lookup;
 use crate::graphql::loader::Loaders;
 use crate::services::audit::RequestId;
 use crate::services::keys;
@@ -15,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -107,9 +109,10 @@ fn not_acceptable() -> axum::response::Response {
         .into_response()
 }
 
-/// The parameters of a GraphQL request, from a JSON body or a query string.
+/// The parameters of a GraphQL request, from a JSON body or a query string. The query may be
+/// absent when the request names a persisted query.
 struct Params {
-    query: String,
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Option<Map<String, Value>>,
     extensions: Option<Map<String, Value>>,
@@ -122,8 +125,13 @@ fn bad(media: Media, message: &str) -> axum::response::Response {
 /// Reads the parameters object shared by POST bodies and (after decoding) GET query strings;
 /// the error says what to fix.
 fn params_from(object: Map<String, Value>) -> Result<Params, String> {
+    let persisted = object
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
     let query = match object.get("query") {
-        Some(Value::String(q)) => q.clone(),
+        Some(Value::String(q)) => Some(q.clone()),
+        Some(Value::Null) | None if persisted => None,
         Some(_) => return Err("`query` must be a string holding a GraphQL document".into()),
         None => {
             return Err("the request has no `query`; send the GraphQL document in `query`".into());
@@ -189,7 +197,11 @@ pub async fn get(
         Ok(p) => p,
         Err(message) => return bad(media, &message),
     };
-    if is_mutation(&params) {
+    let (query, params) = match persisted(&state, params, media) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if is_mutation(&query, params.operation_name.as_deref()) {
         let mut resp = request_error(
             media,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -200,7 +212,8 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(&state, &headers, params, media).await
+    let response = execute(&state, &headers, query, params, media).await;
+    cacheable(&state, &headers, response)
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName` and `extensions`.
@@ -240,18 +253,133 @@ pub async fn post(
         Ok(p) => p,
         Err(message) => return bad(media, &message),
     };
-    execute(&state, &headers, params, media).await
+    let (query, params) = match persisted(&state, params, media) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    execute(&state, &headers, query, params, media).await
+}
+
+/// The query a request runs: its own, or the persisted one its hash names.
+#[allow(clippy::result_large_err)]
+fn persisted(
+    state: &AppState,
+    params: Params,
+    media: Media,
+) -> Result<(String, Params), axum::response::Response> {
+    let extension = params
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("persistedQuery"));
+    match state.persisted.resolve(params.query.as_deref(), extension) {
+        Lookup::None => match params.query.clone() {
+            Some(q) => Ok((q, params)),
+            None => Err(bad(
+                media,
+                "the request has no `query`; send the GraphQL document in `query`",
+            )),
+        },
+        Lookup::Found(q) => Ok((q.to_string(), params)),
+        Lookup::NotFound => {
+            let body = json!({ "errors": [{ "message": "PersistedQueryNotFound", "extensions": { "code": "PERSISTED_QUERY_NOT_FOUND" } }] });
+            Err((
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, media.content_type()),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("private, no-cache, must-revalidate"),
+                    ),
+                ],
+                body.to_string(),
+            )
+                .into_response())
+        }
+        Lookup::Mismatch => Err(request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "PERSISTED_QUERY_HASH_MISMATCH",
+            "the query's SHA-256 hash is not `extensions.persistedQuery.sha256Hash`",
+        )),
+        Lookup::Unsupported => Err(request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "PERSISTED_QUERY_NOT_SUPPORTED",
+            "`extensions.persistedQuery` must be `{ \"version\": 1, \"sha256Hash\": \"<hex>\" }`",
+        )),
+    }
+}
+
+/// Adds `Cache-Control` and an `ETag` to a successful answer to a GET query, and answers
+/// `304 Not Modified` when the client already holds that version. Answers that depend on an API
+/// key are private to the client; errors are not cached.
+fn cacheable(
+    state: &AppState,
+    headers: &HeaderMap,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::body::Body;
+    let (mut parts, body) = response.into_parts();
+    if parts.status != StatusCode::OK || parts.headers.contains_key(header::CACHE_CONTROL) {
+        return axum::response::Response::from_parts(parts, body);
+    }
+    let Some(bytes) = parts.extensions.remove::<ResponseBody>() else {
+        return axum::response::Response::from_parts(parts, body);
+    };
+    let with_key = headers.contains_key(header::AUTHORIZATION);
+    let cache_control = if bytes.has_errors {
+        "no-store".to_owned()
+    } else if with_key {
+        format!("private, max-age={}", state.cache_max_age)
+    } else {
+        format!("public, max-age={}", state.cache_max_age)
+    };
+    // Weak, because compression gives the same answer other bytes.
+    let tag = format!("\"{}\"", &super::apq::hash(&bytes.text)[..32]);
+    let etag = format!("W/{tag}");
+    if let Ok(v) = HeaderValue::from_str(&cache_control) {
+        parts.headers.insert(header::CACHE_CONTROL, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    parts.headers.insert(
+        header::VARY,
+        HeaderValue::from_static("accept, authorization"),
+    );
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == tag || t == "*")
+        });
+    if matches && !bytes.has_errors {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        return axum::response::Response::from_parts(parts, Body::empty());
+    }
+    axum::response::Response::from_parts(parts, body)
+}
+
+/// The text of an answer, kept beside it so that GET answers can be tagged without re-reading
+/// the body.
+#[derive(Clone)]
+struct ResponseBody {
+    text: Arc<str>,
+    has_errors: bool,
 }
 
 /// Whether the operation the request would run is a mutation (or subscription).
-fn is_mutation(params: &Params) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&params.query) else {
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
         return false;
     };
-    let op = match (&doc.operations, &params.operation_name) {
+    let op = match (&doc.operations, operation_name) {
         (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(&op.node),
         (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name.as_str()).map(|o| &o.node)
+            ops.get(name).map(|o| &o.node)
         }
         (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
             if ops.len() == 1 {
@@ -267,6 +395,7 @@ fn is_mutation(params: &Params) -> bool {
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
+    query: String,
     params: Params,
     media: Media,
 ) -> axum::response::Response {
@@ -295,7 +424,7 @@ async fn execute(
         .map(|v| RequestId(v.chars().take(64).collect()));
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
-    let mut request = Request::new(params.query)
+    let mut request = Request::new(query)
         .data(loaders)
         .data(caller)
         .data(request_id.unwrap_or_default());
@@ -353,12 +482,18 @@ fn respond(response: Response, media: Media) -> axum::response::Response {
     } else {
         StatusCode::OK
     };
-    (
+    let has_errors = body.get("errors").is_some();
+    let text: Arc<str> = Arc::from(body.to_string());
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
+        text.to_string(),
     )
-        .into_response()
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(ResponseBody { text, has_errors });
+    response
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphiQL at `/`, GraphQL over HTTP at `/graphql`, liveness at `/health`,
 //! behind CORS, compression, a body limit, request ids and request tracing.
 
+pub mod apq;
 mod graphql;
 mod health;
 
@@ -23,6 +24,10 @@ pub struct AppState {
     pub schema: DirectorySchema,
     /// The database.
     pub db: Database,
+    /// The automatic persisted queries this replica knows.
+    pub persisted: apq::PersistedQueries,
+    /// `max-age` of cacheable GET answers, in seconds.
+    pub cache_max_age: u32,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

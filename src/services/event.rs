@@ -1,6 +1,8 @@
 //! Which events a list shows: upcoming by default, by dates, theme, organiser, format and place.
 
-use super::filter::{CountryCode, Text, col, has_theme, ids_by_slug, text_matches};
+use super::filter::{
+    CountryCode, NutsPrefix, Text, col, has_theme, ids_by_slug, region_ids, text_matches,
+};
 use crate::domain::{EventFormat, EventStatus};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Cond, ExprTrait, Query};
@@ -24,6 +26,8 @@ pub struct EventFilter {
     pub statuses: Vec<EventStatus>,
     /// Taking place in this country.
     pub country: Option<CountryCode>,
+    /// Organised by a cluster or organisation in a region under this NUTS prefix.
+    pub region: Option<NutsPrefix>,
     /// Online (`true`) or on-site only (`false`).
     pub online: Option<bool>,
     /// In this language (ISO 639-1).
@@ -77,6 +81,28 @@ impl EventFilter {
         }
         if let Some(cc) = &self.country {
             c = c.add(col("event", "country_code").eq(cc.0.clone()));
+        }
+        if let Some(prefix) = &self.region {
+            let in_region = |table: &'static str| {
+                Query::select()
+                    .column(Alias::new("id"))
+                    .from(Alias::new(table))
+                    .and_where(col(table, "region_id").in_subquery(region_ids(prefix)))
+                    .to_owned()
+            };
+            let sub = Query::select()
+                .column(Alias::new("event_id"))
+                .from(Alias::new("event_organiser"))
+                .cond_where(
+                    Cond::any()
+                        .add(col("event_organiser", "cluster_id").in_subquery(in_region("cluster")))
+                        .add(
+                            col("event_organiser", "organisation_id")
+                                .in_subquery(in_region("organisation")),
+                        ),
+                )
+                .to_owned();
+            c = c.add(col("event", "id").in_subquery(sub));
         }
         match self.online {
             Some(true) => c = c.add(col("event", "online_url").is_not_null()),

@@ -96,6 +96,7 @@ pub fn serve_args() -> ServeArgs {
         max_body_bytes: 64 * 1024,
         max_connections: 4,
         no_federation: false,
+        cache_max_age: 60,
     }
 }
 

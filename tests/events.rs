@@ -1,0 +1,300 @@
+//! Events for mobile apps and calendars: the upcoming feed and its filters, local times across
+//! daylight saving, cacheable GET answers with ETags, automatic persisted queries, iCalendar feeds
+//! and live updates, on SQLite and PostgreSQL.
+
+mod support;
+
+use cluster_directory::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::TestApp;
+
+fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn get_url(app: &TestApp, query: &str, extensions: Option<Value>) -> String {
+    let mut url = reqwest::Url::parse(&app.url("/graphql")).expect("url");
+    {
+        let mut pairs = url.query_pairs_mut();
+        if !query.is_empty() {
+            pairs.append_pair("query", query);
+        }
+        if let Some(ext) = extensions {
+            pairs.append_pair("extensions", &ext.to_string());
+        }
+    }
+    url.to_string()
+}
+
+fn sha256(text: &str) -> String {
+    cluster_directory::http::apq::hash(text)
+}
+
+both!(
+    get_answers_are_cacheable_and_revalidate_with_304,
+    |app: TestApp| async move {
+        let url = get_url(&app, "{ events { nodes { title } } }", None);
+        let res = app.client.get(&url).send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(header(&res, "cache-control"), "public, max-age=60");
+        let etag = header(&res, "etag");
+        assert!(etag.starts_with("W/\""), "{etag}");
+        let again = app
+            .client
+            .get(&url)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(header(&again, "etag"), etag);
+        assert!(again.bytes().await.expect("body").is_empty());
+
+        // A change gives a new ETag.
+        use sea_orm::ConnectionTrait;
+        app.db
+            .conn
+            .execute_unprepared("UPDATE event SET title = title || ' (updated)'")
+            .await
+            .expect("update");
+        let changed = app
+            .client
+            .get(&url)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(changed.status(), StatusCode::OK);
+        assert_ne!(header(&changed, "etag"), etag);
+
+        // Answers for a key are private to its holder; errors are not cached.
+        let key = app.key(Role::Reader, None, None).await;
+        let res = app
+            .client
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(header(&res, "cache-control"), "private, max-age=60");
+        let res = app
+            .client
+            .get(get_url(&app, "{ cluster(slug: \"nope\") { name } }", None))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(header(&res, "cache-control"), "no-store");
+    }
+);
+
+both!(
+    persisted_queries_follow_the_apq_protocol,
+    |app: TestApp| async move {
+        let query =
+            "{ events(filter: { themes: [\"health\"], includePast: true }) { totalCount } }";
+        let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(query) } });
+        // The hash alone is unknown at first.
+        let res = app
+            .client
+            .get(get_url(&app, "", Some(ext.clone())))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_FOUND"
+        );
+        // The client registers it by sending query and hash; then the hash alone works over GET.
+        let res = app
+            .client
+            .get(get_url(&app, query, Some(ext.clone())))
+            .send()
+            .await
+            .expect("request");
+        let registered: Value = res.json().await.expect("json");
+        assert!(
+            registered["data"]["events"]["totalCount"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0
+        );
+        let res = app
+            .client
+            .get(get_url(&app, "", Some(ext.clone())))
+            .send()
+            .await
+            .expect("request");
+        assert!(!header(&res, "etag").is_empty());
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["data"], registered["data"]);
+        // A hash that is not the query's is refused.
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": "{ __typename }", "extensions": ext }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_HASH_MISMATCH"
+        );
+        // A persisted mutation is still refused over GET.
+        let mutation = "mutation { revokeApiKey(id: \"x\") { name } }";
+        let mext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(mutation) } });
+        let key = app.key(Role::Admin, None, None).await;
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&key)
+            .json(&json!({ "query": mutation, "extensions": mext }))
+            .send()
+            .await
+            .expect("request");
+        let res = app
+            .client
+            .get(get_url(&app, "", Some(mext)))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+);
+
+const CREATE_EVENT: &str = "mutation($i: CreateEventInput!) { createEvent(input: $i) { id slug startsAt localStartsAt localEndsAt timeZone } }";
+
+both!(
+    times_are_local_across_daylight_saving,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let own = app
+            .data(
+                "{ cluster(slug: \"sports-and-technology\") { id } }",
+                json!({}),
+            )
+            .await["cluster"]["id"]
+            .clone();
+        let event = |title: &str, starts: &str, ends: &str, zone: &str| {
+            json!({ "i": {
+                "title": title, "format": "WORKSHOP", "startsAt": starts, "endsAt": ends,
+                "timeZone": zone, "city": "Eindhoven", "countryCode": "NL",
+                "organisers": { "clusters": [own] }
+            } })
+        };
+        // Europe/Amsterdam moves from +01:00 to +02:00 on 28 March 2027.
+        let before = app
+            .data_as(
+                Some(&admin),
+                CREATE_EVENT,
+                event(
+                    "Before",
+                    "2027-03-27T08:00:00Z",
+                    "2027-03-27T16:00:00Z",
+                    "Europe/Amsterdam",
+                ),
+            )
+            .await;
+        let after = app
+            .data_as(
+                Some(&admin),
+                CREATE_EVENT,
+                event(
+                    "After",
+                    "2027-03-29T07:00:00Z",
+                    "2027-03-29T15:00:00Z",
+                    "Europe/Amsterdam",
+                ),
+            )
+            .await;
+        assert_eq!(
+            before["createEvent"]["localStartsAt"],
+            "2027-03-27T09:00:00+01:00"
+        );
+        assert_eq!(
+            after["createEvent"]["localStartsAt"],
+            "2027-03-29T09:00:00+02:00"
+        );
+        assert_eq!(
+            after["createEvent"]["startsAt"],
+            "2027-03-29T07:00:00+00:00"
+        );
+        assert_eq!(after["createEvent"]["timeZone"], "Europe/Amsterdam");
+        // The same instant elsewhere.
+        let bcn = app
+            .data_as(
+                Some(&admin),
+                CREATE_EVENT,
+                event(
+                    "Helsinki",
+                    "2027-10-31T08:00:00Z",
+                    "2027-10-31T10:00:00Z",
+                    "Europe/Helsinki",
+                ),
+            )
+            .await;
+        assert_eq!(
+            bcn["createEvent"]["localStartsAt"],
+            "2027-10-31T10:00:00+02:00"
+        );
+        assert_eq!(
+            bcn["createEvent"]["localEndsAt"],
+            "2027-10-31T12:00:00+02:00"
+        );
+    }
+);
+
+both!(
+    the_feed_is_upcoming_and_filters_by_region,
+    |app: TestApp| async move {
+        let q = "query($f: EventFilterInput) { events(filter: $f) { nodes { title startsAt status } } }";
+        let all = app
+            .data(q, json!({ "f": { "includePast": true, "region": "NL" } }))
+            .await;
+        let titles: Vec<&str> = all["events"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["title"].as_str())
+            .collect();
+        assert!(!titles.is_empty());
+        let es = app
+            .data(
+                q,
+                json!({ "f": { "includePast": true, "region": "ES511" } }),
+            )
+            .await;
+        let es_titles: Vec<&str> = es["events"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["title"].as_str())
+            .collect();
+        assert!(!es_titles.is_empty());
+        assert_ne!(titles, es_titles);
+        let bad = app
+            .error_code(q, json!({ "f": { "region": "not a region" } }))
+            .await;
+        assert_eq!(bad, "BAD_USER_INPUT");
+        // Upcoming by default, ordered by start.
+        let upcoming = app.data(q, json!({})).await;
+        let starts: Vec<&str> = upcoming["events"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["startsAt"].as_str())
+            .collect();
+        let mut sorted = starts.clone();
+        sorted.sort();
+        assert_eq!(starts, sorted);
+    }
+);
