@@ -144,6 +144,7 @@ vocabulary! {
     /// The format of an event.
     EventFormat {
         /// B2B matchmaking between companies of different clusters.
+        #[graphql(name = "B2B_MATCHMAKING")]
         B2bMatchmaking,
         /// A visit to companies or stakeholders.
         CompanyVisit,

@@ -298,3 +298,144 @@ both!(
         assert_eq!(starts, sorted);
     }
 );
+
+/// A calendar as ical.js reads it.
+async fn parse_calendar(url: String) -> Value {
+    let out = support::node("ical.mjs", vec![url]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ical.js cannot parse it: {text}");
+    serde_json::from_str(text.lines().last().unwrap_or_default()).expect("json")
+}
+
+both!(
+    calendars_parse_with_an_independent_parser_and_stay_current,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let indescat = app
+            .data("{ cluster(slug: \"indescat\") { id } }", json!({}))
+            .await["cluster"]["id"]
+            .clone();
+        let title = "Esport, salut; innovació \\ \"Barcelona\" — a long title that will need folding at seventy-five octets";
+        let created = app
+            .data_as(
+                Some(&admin),
+                CREATE_EVENT,
+                json!({ "i": {
+                    "title": title, "format": "B2B_MATCHMAKING",
+                    "description": "Line one\nLine two, with a comma; and a semicolon",
+                    "startsAt": "2027-05-20T07:30:00Z", "endsAt": "2027-05-20T15:00:00Z",
+                    "timeZone": "Europe/Madrid", "venue": "Estadi Olímpic", "city": "Barcelona",
+                    "countryCode": "ES", "themes": ["health"],
+                    "organisers": { "clusters": [indescat] }
+                } }),
+            )
+            .await["createEvent"]
+            .clone();
+        let slug = created["slug"].as_str().expect("slug").to_owned();
+        let feed_url = app.url("/calendar.ics?cluster=indescat&theme=health");
+        let cal = parse_calendar(feed_url.clone()).await;
+        assert_eq!(cal["status"], 200);
+        assert!(
+            cal["contentType"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("text/calendar")
+        );
+        assert_eq!(cal["version"], "2.0");
+        let ours: Vec<&Value> = cal["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["summary"] == title)
+            .collect();
+        assert_eq!(ours.len(), 1, "{cal}");
+        let e = ours[0];
+        assert_eq!(
+            e["description"],
+            "Line one\nLine two, with a comma; and a semicolon"
+        );
+        assert_eq!(e["location"], "Estadi Olímpic, Barcelona, ES");
+        assert_eq!(e["start"], "2027-05-20T07:30:00.000Z");
+        assert_eq!(e["end"], "2027-05-20T15:00:00.000Z");
+        assert_eq!(e["status"], "CONFIRMED");
+        assert_eq!(e["sequence"], 0);
+        assert_eq!(e["categories"], json!(["Health & vitality"]));
+        let uid = e["uid"].as_str().expect("uid").to_owned();
+        // Events on other themes are not in this calendar.
+        for other in cal["events"].as_array().into_iter().flatten() {
+            assert!(
+                other["categories"].to_string().contains("Health"),
+                "{other}"
+            );
+        }
+
+        // Raw output: CRLF line ends, no line over 75 octets.
+        let raw = app
+            .client
+            .get(&feed_url)
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text");
+        for l in raw.split("\r\n") {
+            assert!(l.len() <= 75, "{} octets: {l:?}", l.len());
+            assert!(!l.contains('\n'));
+        }
+
+        // Cancelling keeps the event, with the same UID, a higher SEQUENCE and STATUS:CANCELLED.
+        let v = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Event { version } } }",
+                json!({ "id": created["id"] }),
+            )
+            .await["node"]["version"]
+            .clone();
+        app.data_as(
+            Some(&admin),
+            "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+            json!({ "i": { "id": created["id"], "version": v, "status": "CANCELLED" } }),
+        )
+        .await;
+        let cal = parse_calendar(app.url(&format!("/events/{slug}.ics"))).await;
+        let e = &cal["events"][0];
+        assert_eq!(e["uid"], uid.as_str());
+        assert_eq!(e["status"], "CANCELLED");
+        assert_eq!(e["sequence"], 1);
+
+        // Filters are checked; unknown events are 404.
+        let res = app
+            .client
+            .get(app.url("/calendar.ics?format=party"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = app
+            .client
+            .get(app.url("/calendar.ics?colour=red"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = app
+            .client
+            .get(app.url("/events/no-such-event.ics"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        // Calendar apps revalidate cheaply.
+        let res = app.client.get(&feed_url).send().await.expect("request");
+        let etag = header(&res, "etag");
+        let res = app
+            .client
+            .get(&feed_url)
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    }
+);

@@ -7,26 +7,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::Mutex;
-
-/// The npm peers, installed from the lock file once per process.
-fn js_dir() -> PathBuf {
-    static INSTALL: Mutex<bool> = Mutex::new(false);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    let mut installed = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    if !*installed && !dir.join("node_modules/@apollo/gateway").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (Node.js and npm are needed for the federation tests)");
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-    }
-    *installed = true;
-    dir
-}
 
 /// Reads the gateway's output up to the JSON line that carries `key`, and returns its value.
 fn read_until(stdout: &mut BufReader<ChildStdout>, key: &str) -> Value {
@@ -55,7 +36,7 @@ struct Gateway {
 
 impl Gateway {
     async fn start(config: Value) -> Self {
-        let dir = js_dir();
+        let dir = support::js_dir();
         tokio::task::spawn_blocking(move || {
             let mut child = Command::new("node")
                 .arg("gateway.mjs")

@@ -7,9 +7,6 @@ mod support;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -21,38 +18,10 @@ fn content_type(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// The audit's folder, with its npm packages installed from the lock file once per process.
-fn audit_dir() -> PathBuf {
-    static INSTALL: Mutex<bool> = Mutex::new(false);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    let mut installed = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    if !*installed && !dir.join("node_modules/graphql-http").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (Node.js and npm are needed for the audit)");
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-    }
-    *installed = true;
-    dir
-}
-
 both!(
     the_graphql_over_http_audit_passes_every_must,
     |app: support::TestApp| async move {
-        let dir = audit_dir();
-        let url = app.url("/graphql");
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new("node")
-                .arg("audit.mjs")
-                .arg(url)
-                .current_dir(dir)
-                .output()
-                .expect("node runs")
-        })
-        .await
-        .expect("audit finishes");
+        let out = support::node("audit.mjs", vec![app.url("/graphql")]).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),

@@ -2,6 +2,7 @@
 //! behind CORS, compression, a body limit, request ids and request tracing.
 
 pub mod apq;
+mod calendar;
 mod graphql;
 mod health;
 
@@ -43,6 +44,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/", get(graphql::playground))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/health", get(health::health))
+        .route("/calendar.ics", get(calendar::feed))
+        .route("/events/{file}", get(calendar::one))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod event;
 pub mod filter;
 pub mod generate;
+pub mod ical;
 pub mod import;
 pub mod keys;
 pub mod links;

@@ -298,3 +298,37 @@ pub fn postgres() -> &'static PgServer {
         PgServer { port }
     })
 }
+
+/// The folder of the npm packages the tests drive the server with, installed from the lock
+/// file once per test process.
+pub fn js_dir() -> PathBuf {
+    static INSTALL: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let mut installed = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    if !*installed && !dir.join("node_modules/.package-lock.json").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs (Node.js and npm are needed for these tests)");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    *installed = true;
+    dir
+}
+
+/// Runs `node SCRIPT ARGS…` in the npm folder and returns its output.
+pub async fn node(script: &str, args: Vec<String>) -> std::process::Output {
+    let dir = js_dir();
+    let script = script.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .expect("node finishes")
+}
