@@ -34,6 +34,7 @@ impl Application {
             schema: build_schema(!args.no_federation),
             db: db.clone(),
             persisted: Default::default(),
+            bus: crate::services::live::EventBus::new(&db),
             cache_max_age: args.cache_max_age,
         };
         Ok(Self {

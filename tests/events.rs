@@ -439,3 +439,190 @@ both!(
         assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     }
 );
+
+/// A `graphql-ws` client subscribed through the npm package; stopped when dropped.
+struct Subscriber {
+    child: std::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<Value>,
+}
+
+impl Subscriber {
+    fn start(url: String, query: &str, variables: Value) -> Self {
+        use std::io::BufRead;
+        let dir = support::js_dir();
+        let mut child = std::process::Command::new("node")
+            .arg("subscribe.mjs")
+            .arg(url)
+            .arg(query)
+            .arg(variables.to_string())
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && tx.send(v).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The next event update (a safety timeout keeps a broken run from hanging).
+    async fn next(&mut self) -> Value {
+        loop {
+            let line = tokio::time::timeout(std::time::Duration::from_secs(20), self.lines.recv())
+                .await
+                .expect("a message within 20 s")
+                .expect("the subscriber runs");
+            if let Some(error) = line.get("error") {
+                panic!("subscription failed: {error}");
+            }
+            if let Some(next) = line.get("next") {
+                return next["data"]["events"].clone();
+            }
+        }
+    }
+
+    /// Waits until the subscription hears events, by creating warm-up events until one arrives.
+    async fn warm_up<F, Fut>(&mut self, mut create: F) -> Value
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        for _ in 0..100 {
+            create().await;
+            if let Ok(Some(line)) =
+                tokio::time::timeout(std::time::Duration::from_millis(200), self.lines.recv()).await
+                && let Some(next) = line.get("next")
+            {
+                return next["data"]["events"].clone();
+            }
+        }
+        panic!("the subscription never heard an event");
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SUBSCRIBE: &str = "subscription($f: EventFilterInput) { events(filter: $f) {
+    kind id event { title status themes { nodes { slug } } } } }";
+
+both!(
+    subscribers_hear_changes_of_their_events_live,
+    |app: TestApp| async move {
+        let manager = app
+            .key(Role::ClusterManager, None, Some("sports-and-technology"))
+            .await;
+        let own = app
+            .data(
+                "{ cluster(slug: \"sports-and-technology\") { id } }",
+                json!({}),
+            )
+            .await["cluster"]["id"]
+            .clone();
+        // On PostgreSQL the subscriber listens on another replica than the one written to.
+        let postgres = app.database_url.starts_with("postgres");
+        let replica = if postgres {
+            Some(support::spawn_on(&app.database_url, false).await)
+        } else {
+            None
+        };
+        let listen_on = replica.as_ref().unwrap_or(&app);
+        let ws = format!("ws://{}/graphql/ws", listen_on.addr);
+        let mut sub = Subscriber::start(ws, SUBSCRIBE, json!({ "f": { "themes": ["health"] } }));
+        let create = |title: String, theme: &'static str| {
+            let (app, manager, own) = (&app, &manager, &own);
+            async move {
+                app.data_as(
+                    Some(manager),
+                    "mutation($i: CreateEventInput!) { createEvent(input: $i) { id version } }",
+                    json!({ "i": {
+                        "title": title, "format": "WEBINAR",
+                        "startsAt": "2027-09-01T08:00:00Z", "endsAt": "2027-09-01T09:00:00Z",
+                        "timeZone": "Europe/Amsterdam",
+                        "onlineUrl": "https://events.example.org/live", "themes": [theme],
+                        "organisers": { "clusters": [own] }
+                    } }),
+                )
+                .await["createEvent"]
+                    .clone()
+            }
+        };
+        let mut n = 0;
+        let first = sub
+            .warm_up(|| {
+                n += 1;
+                let f = create(format!("Warm-up {n}"), "health");
+                async move {
+                    f.await;
+                }
+            })
+            .await;
+        assert_eq!(first["kind"], "CREATED");
+        // Drain the other warm-up events.
+        let mut seen = first["event"]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        while seen != format!("Warm-up {n}") {
+            seen = sub.next().await["event"]["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        }
+
+        // An event on another theme is not heard; the next one on the subscribed theme is.
+        create("Mountain tourism day".into(), "tourism").await;
+        let health = create("Vitality webinar".into(), "health").await;
+        let got = sub.next().await;
+        assert_eq!(got["kind"], "CREATED");
+        assert_eq!(got["event"]["title"], "Vitality webinar");
+        assert_eq!(got["id"], health["id"]);
+
+        // A cancellation arrives, marked.
+        app.data_as(
+            Some(&manager),
+            "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+            json!({ "i": { "id": health["id"], "version": health["version"], "status": "CANCELLED" } }),
+        )
+        .await;
+        let got = sub.next().await;
+        assert_eq!(got["kind"], "CANCELLED");
+        assert_eq!(got["event"]["status"], "CANCELLED");
+
+        // A rejected write announces nothing; a deletion does.
+        let res = app
+            .query_as(
+                Some(&manager),
+                "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+                json!({ "i": { "id": health["id"], "version": 1, "title": "Stale" } }),
+            )
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["code"], "CONFLICT");
+        app.data_as(
+            Some(&manager),
+            "mutation($id: ID!, $v: Int!) { deleteEvent(id: $id, version: $v) }",
+            json!({ "id": health["id"], "v": 2 }),
+        )
+        .await;
+        let got = sub.next().await;
+        assert_eq!(got["kind"], "DELETED");
+        assert_eq!(got["id"], health["id"]);
+        assert!(got["event"].is_null());
+    }
+);

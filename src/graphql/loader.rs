@@ -47,10 +47,14 @@ struct OpenBatch<K, V> {
 /// during a pass is loaded once the pass ends, when every sibling resolver of the same list has
 /// registered its key. Unlike a timer, this does not depend on how fast the machine is, so a
 /// query costs the same number of statements every time.
+///
+/// Outside [`Passes::drive`] (subscription streams, whose items the WebSocket layer resolves), a
+/// batch waits for one turn of the scheduler instead.
 #[derive(Default)]
 pub struct Passes {
     ended: AtomicU64,
     waiting: Mutex<Vec<Waker>>,
+    driven: AtomicBool,
 }
 
 /// Notes whether a future woke its own task while being polled, which is how executors inside a
@@ -74,6 +78,7 @@ impl Wake for YieldFlag {
 impl Passes {
     /// Runs a request's execution, ending a pass each time it waits without having yielded.
     pub async fn drive<F: Future>(&self, fut: F) -> F::Output {
+        self.driven.store(true, Ordering::Release);
         let mut fut = std::pin::pin!(fut);
         std::future::poll_fn(|cx| {
             let flag = Arc::new(YieldFlag {
@@ -99,6 +104,10 @@ impl Passes {
 
     /// Completes when the current pass has ended.
     async fn end_of_pass(&self) {
+        if !self.driven.load(Ordering::Acquire) {
+            tokio::task::yield_now().await;
+            return;
+        }
         let started = self.ended.load(Ordering::Acquire);
         std::future::poll_fn(|cx: &mut Context<'_>| {
             if self.ended.load(Ordering::Acquire) > started {

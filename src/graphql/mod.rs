@@ -13,13 +13,13 @@ pub mod offer_need;
 pub mod ordering;
 pub mod organisation;
 pub mod region;
+pub mod subscription;
 pub mod types;
 
 use crate::entities as e;
 use crate::error::AppError;
 use async_graphql::{
-    Context, EmptySubscription, ID, MergedObject, Object, Request, Response, SDLExportOptions,
-    Schema,
+    Context, ID, MergedObject, Object, Request, Response, SDLExportOptions, Schema,
 };
 use connection::*;
 use loader::Loaders;
@@ -62,9 +62,9 @@ pub struct FederatedQuery(
 #[derive(Clone)]
 pub enum DirectorySchema {
     /// With `@key` entities, `_entities` and `_service`.
-    Federated(Schema<FederatedQuery, mutation::Mutation, EmptySubscription>),
+    Federated(Schema<FederatedQuery, mutation::Mutation, subscription::Subscription>),
     /// Without federation.
-    Plain(Schema<Query, mutation::Mutation, EmptySubscription>),
+    Plain(Schema<Query, mutation::Mutation, subscription::Subscription>),
 }
 
 impl DirectorySchema {
@@ -73,6 +73,22 @@ impl DirectorySchema {
         match self {
             Self::Federated(schema) => schema.execute(request).await,
             Self::Plain(schema) => schema.execute(request).await,
+        }
+    }
+
+    /// Runs one subscription as a stream of responses.
+    pub fn execute_stream(
+        &self,
+        request: Request,
+        session: Option<std::sync::Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, Response> {
+        match self {
+            Self::Federated(schema) => {
+                async_graphql::Executor::execute_stream(schema, request, session)
+            }
+            Self::Plain(schema) => {
+                async_graphql::Executor::execute_stream(schema, request, session)
+            }
         }
     }
 
@@ -104,7 +120,7 @@ pub fn build_schema(federation: bool) -> DirectorySchema {
             Schema::build(
                 FederatedQuery::default(),
                 mutation::Mutation::default(),
-                EmptySubscription,
+                subscription::Subscription,
             )
             .enable_federation()
             .finish(),
@@ -114,7 +130,7 @@ pub fn build_schema(federation: bool) -> DirectorySchema {
             Schema::build(
                 Query::default(),
                 mutation::Mutation::default(),
-                EmptySubscription,
+                subscription::Subscription,
             )
             .finish(),
         )

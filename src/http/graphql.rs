@@ -27,6 +27,7 @@ pub async fn playground() -> Html<String> {
         GraphiQLSource::build()
             .endpoint("/graphql")
             .title("cluster-directory")
+            .subscription_endpoint("/graphql/ws")
             .finish(),
     )
 }
@@ -426,6 +427,7 @@ async fn execute(
     let passes = loaders.passes();
     let mut request = Request::new(query)
         .data(loaders)
+        .data(state.bus.clone())
         .data(caller)
         .data(request_id.unwrap_or_default());
     if let Some(name) = params.operation_name {

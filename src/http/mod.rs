@@ -5,6 +5,7 @@ pub mod apq;
 mod calendar;
 mod graphql;
 mod health;
+mod live;
 
 use crate::db::Database;
 use crate::graphql::DirectorySchema;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub db: Database,
     /// The automatic persisted queries this replica knows.
     pub persisted: apq::PersistedQueries,
+    /// Where event changes reach subscribers.
+    pub bus: crate::services::live::EventBus,
     /// `max-age` of cacheable GET answers, in seconds.
     pub cache_max_age: u32,
 }
@@ -43,6 +46,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/", get(graphql::playground))
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(live::ws))
         .route("/health", get(health::health))
         .route("/calendar.ics", get(calendar::feed))
         .route("/events/{file}", get(calendar::one))

@@ -12,6 +12,7 @@ pub mod ical;
 pub mod import;
 pub mod keys;
 pub mod links;
+pub mod live;
 pub mod offer_need;
 pub mod organisation;
 pub mod page;

@@ -7,6 +7,7 @@ use crate::entities::{cluster, event_organiser, membership, organisation, partic
 use crate::error::{AppError, AppResult};
 use crate::services::access::{Need, Owner};
 use crate::services::audit::{self, Actor, Operation};
+use crate::services::live::{ChangeKind, EventBus, EventChange};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -23,6 +24,10 @@ pub struct Write {
     pub txn: DatabaseTransaction,
     /// Who writes.
     pub actor: Actor,
+    /// Where event changes are announced, when anybody listens.
+    bus: Option<EventBus>,
+    /// Changes to publish once the write has committed.
+    pending: std::sync::Mutex<Vec<EventChange>>,
 }
 
 fn column<E: EntityTrait>(name: &str) -> AppResult<E::Column> {
@@ -57,12 +62,39 @@ impl Write {
         Ok(Self {
             txn: db.begin().await?,
             actor,
+            bus: None,
+            pending: Default::default(),
         })
     }
 
-    /// Commits the write.
+    /// Announces the write's event changes on `bus`.
+    pub fn with_bus(mut self, bus: Option<EventBus>) -> Self {
+        self.bus = bus;
+        self
+    }
+
+    /// Commits the write, then tells subscribers what changed.
     pub async fn commit(self) -> AppResult<()> {
         self.txn.commit().await?;
+        if let Some(bus) = &self.bus {
+            let pending =
+                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+            bus.publish(pending);
+        }
+        Ok(())
+    }
+
+    /// Records that an event changed, for live subscriptions: announced only if the write commits.
+    pub async fn event_changed(&self, kind: ChangeKind, event: Uuid) -> AppResult<()> {
+        let Some(bus) = &self.bus else {
+            return Ok(());
+        };
+        if let Some(change) = bus.stage(&self.txn, EventChange { event, kind }).await? {
+            self.pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(change);
+        }
         Ok(())
     }
 

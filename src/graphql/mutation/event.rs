@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::types::Event;
 use crate::services::access::Need;
 use crate::services::links::{set_themes, theme_ids};
+use crate::services::live::ChangeKind;
 use crate::services::validate::Check;
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -276,6 +277,8 @@ impl EventMutation {
         if let Some(themes) = themes {
             set_themes(&w.txn, "event_theme", "event_id", saved.id, &themes).await?;
         }
+        w.event_changed(ChangeKind::Created, saved.public_id)
+            .await?;
         w.commit().await?;
         Ok(Event(saved))
     }
@@ -322,6 +325,15 @@ impl EventMutation {
         let saved = w
             .update::<event::Entity>("Event", &current, draft, input.version, &linked)
             .await?;
+        let kind =
+            if saved.status == EventStatus::Cancelled && current.status != EventStatus::Cancelled {
+                ChangeKind::Cancelled
+            } else {
+                ChangeKind::Updated
+            };
+        if saved.version != current.version {
+            w.event_changed(kind, saved.public_id).await?;
+        }
         w.commit().await?;
         Ok(Event(saved))
     }
@@ -370,6 +382,8 @@ impl EventMutation {
             )
             .await?;
         }
+        w.event_changed(ChangeKind::Updated, current.public_id)
+            .await?;
         w.commit().await?;
         Ok(Event(current))
     }
@@ -399,6 +413,12 @@ impl EventMutation {
         }
         w.delete::<event_organiser::Entity>("EventOrganiser", &current, None, &[])
             .await?;
+        if let Some(e) = event::Entity::find_by_id(current.event_id)
+            .one(&w.txn)
+            .await?
+        {
+            w.event_changed(ChangeKind::Updated, e.public_id).await?;
+        }
         w.commit().await?;
         Ok(id)
     }
@@ -417,6 +437,8 @@ impl EventMutation {
             .await?;
         w.allow(Need::Manage, &w.event_owner(current.id).await?)?;
         w.delete::<event::Entity>("Event", &current, Some(version), &["organisers", "themes"])
+            .await?;
+        w.event_changed(ChangeKind::Deleted, current.public_id)
             .await?;
         w.commit().await?;
         Ok(id)

@@ -61,7 +61,8 @@ pub async fn begin(ctx: &Context<'_>) -> async_graphql::Result<Write> {
         caller,
         request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
     };
-    Ok(Write::begin(db, actor).await?)
+    let bus = ctx.data_opt::<crate::services::live::EventBus>().cloned();
+    Ok(Write::begin(db, actor).await?.with_bus(bus))
 }
 
 /// The public id inside a global id of the given type, for input field `field`.

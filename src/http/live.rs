@@ -1,0 +1,86 @@
+//! `GET /graphql/ws`: GraphQL over WebSocket (`graphql-transport-ws`, and the older
+//! `graphql-ws`), for subscriptions and, where a client prefers it, queries. A client may send its
+//! API key in the `connection_init` payload as `{"Authorization": "Bearer cdk_…"}`.
+
+use super::AppState;
+use crate::graphql::loader::Loaders;
+use crate::services::access::Caller;
+use crate::services::keys;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, Executor, Request, Response};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::IntoResponse;
+use futures_util::stream::BoxStream;
+use std::sync::Arc;
+
+/// Runs the requests of one WebSocket connection with the request data the schema needs.
+#[derive(Clone)]
+struct Connection {
+    state: AppState,
+}
+
+impl Connection {
+    fn prepare(&self, request: Request, session: Option<&Data>) -> (Request, Loaders) {
+        let loaders = Loaders::new(self.state.db.clone());
+        let mut request = request.data(self.state.bus.clone());
+        if session
+            .and_then(|s| s.get(&std::any::TypeId::of::<Caller>()))
+            .is_none()
+        {
+            request = request.data(Caller::Anonymous);
+        }
+        (request, loaders)
+    }
+}
+
+impl Executor for Connection {
+    async fn execute(&self, request: Request) -> Response {
+        let (request, loaders) = self.prepare(request, None);
+        let passes = loaders.passes();
+        passes
+            .drive(self.state.schema.execute(request.data(loaders)))
+            .await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let (request, loaders) = self.prepare(request, session.as_deref());
+        self.state
+            .schema
+            .execute_stream(request.data(loaders), session)
+    }
+}
+
+/// Upgrades to a GraphQL WebSocket.
+pub async fn ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> impl IntoResponse {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let db = state.db.clone();
+            GraphQLWebSocket::new(socket, Connection { state }, protocol)
+                .on_connection_init(move |payload| async move {
+                    let header = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    let mut data = Data::default();
+                    if let Some(h) = header {
+                        let caller = keys::authenticate(&db.conn, Some(&h))
+                            .await
+                            .map_err(|e| async_graphql::Error::new(e.public_message()))?;
+                        data.insert(caller);
+                    }
+                    Ok(data)
+                })
+                .serve()
+        })
+}
