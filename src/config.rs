@@ -36,6 +36,20 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write every public row as NDJSON (one JSON object per line), ending with the change-feed
+    /// cursor to continue from; the same as `GET /export.ndjson`.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Delete change-feed entries older than the retention; clients with older cursors must
+    /// take a new export.
+    CompactChanges {
+        /// Keep the entries of this many days.
+        #[arg(long, default_value_t = 90)]
+        older_than_days: u32,
+    },
     /// Import organisations with their membership and contacts into a cluster from a CSV or JSON
     /// file: all rows or none; importing the same file again updates instead of duplicating.
     Import(ImportArgs),

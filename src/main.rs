@@ -67,6 +67,38 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             db.migrate().await?;
             keys(&db, command).await
         }
+        Some(Command::Export { output }) => {
+            let db = Database::connect(&cli.database_url, 2).await?;
+            db.migrate().await?;
+            let started = std::time::Instant::now();
+            let lines = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path).map_err(|e| {
+                        AppError::bad_input("output", format!("{}: {e}", path.display()))
+                    })?;
+                    let mut out = std::io::BufWriter::new(file);
+                    services::export::write(db.conn.clone(), &mut out).await?
+                }
+                None => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout());
+                    services::export::write(db.conn.clone(), &mut out).await?
+                }
+            };
+            tracing::info!(
+                lines,
+                seconds = started.elapsed().as_secs_f64(),
+                "export written"
+            );
+            Ok(())
+        }
+        Some(Command::CompactChanges { older_than_days }) => {
+            let db = Database::connect(&cli.database_url, 1).await?;
+            db.migrate().await?;
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+            let gone = services::changes::compact(&db.conn, before).await?;
+            eprintln!("deleted {gone} change-feed entries written before {before}");
+            Ok(())
+        }
         Some(Command::Import(args)) => {
             let db = Database::connect(&cli.database_url, 1).await?;
             db.migrate().await?;

@@ -4,7 +4,7 @@ use crate::domain::ClusterKind;
 use sea_orm::entity::prelude::*;
 
 /// A regional open-innovation cluster.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "cluster")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -4,7 +4,7 @@ use crate::domain::LabelLevel;
 use sea_orm::entity::prelude::*;
 
 /// A cluster-management excellence label held by a cluster.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "cluster_label")]
 pub struct Model {
     #[sea_orm(primary_key)]

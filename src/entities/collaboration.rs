@@ -4,7 +4,7 @@ use crate::domain::CollaborationStatus;
 use sea_orm::entity::prelude::*;
 
 /// An inter-cluster project.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "collaboration")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -4,7 +4,7 @@ use crate::domain::{EventFormat, EventStatus};
 use sea_orm::entity::prelude::*;
 
 /// A thematic meeting, conference or webinar.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "event")]
 pub struct Model {
     #[sea_orm(primary_key)]

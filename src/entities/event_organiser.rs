@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Who organises an event: a cluster, a collaboration or an organisation.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "event_organiser")]
 pub struct Model {
     #[sea_orm(primary_key)]

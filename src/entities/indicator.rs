@@ -4,7 +4,7 @@ use crate::domain::{IndicatorTopic, Trend};
 use sea_orm::entity::prelude::*;
 
 /// A figure of a cluster's regional state of affairs for one year.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "indicator")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A shared objective of a cluster or collaboration: target against actual for a period.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "kpi")]
 pub struct Model {
     #[sea_orm(primary_key)]

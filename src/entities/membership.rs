@@ -4,7 +4,7 @@ use crate::domain::MembershipRole;
 use sea_orm::entity::prelude::*;
 
 /// An organisation's membership of a cluster.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "membership")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -4,7 +4,7 @@ use crate::domain::OfferNeedKind;
 use sea_orm::entity::prelude::*;
 
 /// What an SME offers or needs, to be matched across clusters.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "offer_need")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -4,7 +4,7 @@ use crate::domain::{OrganisationType, SizeClass};
 use sea_orm::entity::prelude::*;
 
 /// A member organisation of the quadruple helix.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "organisation")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -4,7 +4,7 @@ use crate::domain::ParticipantRole;
 use sea_orm::entity::prelude::*;
 
 /// An organisation taking part in a collaboration, optionally for a cluster.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "participant")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A partner region by NUTS code (level 0 is the country).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "region")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A theme or sector of cooperation, kept as data with a stable slug.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "theme")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,5 +1,6 @@
 //! The GraphQL schema: one query type per domain, merged, with the `node` entry point.
 
+pub mod changes;
 pub mod cluster;
 pub mod collaboration;
 pub mod connection;
@@ -40,6 +41,7 @@ pub struct Query(
     event::EventQuery,
     offer_need::OfferNeedQuery,
     mutation::keys::AdminQuery,
+    changes::ChangesQuery,
 );
 
 /// Every query of the directory.
@@ -54,6 +56,7 @@ pub struct FederatedQuery(
     event::EventQuery,
     offer_need::OfferNeedQuery,
     mutation::keys::AdminQuery,
+    changes::ChangesQuery,
     federation::EntityQuery,
 );
 

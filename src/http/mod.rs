@@ -36,6 +36,28 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// `GET /export.ndjson`: every public row as NDJSON, streamed in constant memory, ending with the
+/// change-feed cursor to continue from.
+async fn export(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+    let body = crate::services::export::stream(state.db.conn.clone()).map(|chunk| {
+        chunk.map_err(|e| {
+            if let crate::error::AppError::Internal(cause) = &e {
+                tracing::error!(error = %crate::error::chain(cause.as_ref()), "export failed");
+            }
+            std::io::Error::other("export failed")
+        })
+    });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
 /// The application's routes and middleware.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let cors = CorsLayer::new()
@@ -49,6 +71,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/graphql/ws", get(live::ws))
         .route("/health", get(health::health))
         .route("/calendar.ics", get(calendar::feed))
+        .route("/export.ndjson", get(export))
         .route("/events/{file}", get(calendar::one))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::disable())

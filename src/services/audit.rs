@@ -24,6 +24,14 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// What the change feed says of it.
+    fn feed(self) -> crate::services::changes::Operation {
+        match self {
+            Self::Delete => crate::services::changes::Operation::Delete,
+            _ => crate::services::changes::Operation::Upsert,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Create => "create",
@@ -65,7 +73,7 @@ pub async fn record(
     }
     .insert(db)
     .await?;
-    Ok(())
+    crate::services::changes::record(db, &[(entity_type, entity_id, operation.feed())]).await
 }
 
 /// One entry for [`record_many`].
@@ -88,6 +96,11 @@ pub async fn record_many(
 ) -> AppResult<()> {
     use sea_orm::EntityTrait;
     let now = Utc::now();
+    let feed: Vec<(&str, Uuid, crate::services::changes::Operation)> = entries
+        .iter()
+        .map(|e| (e.entity_type, e.entity_id, e.operation.feed()))
+        .collect();
+    crate::services::changes::record(db, &feed).await?;
     let rows: Vec<audit_entry::ActiveModel> = entries
         .into_iter()
         .map(|e| audit_entry::ActiveModel {

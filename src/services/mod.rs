@@ -2,10 +2,12 @@
 
 pub mod access;
 pub mod audit;
+pub mod changes;
 pub mod cluster;
 pub mod collaboration;
 pub mod demo;
 pub mod event;
+pub mod export;
 pub mod filter;
 pub mod generate;
 pub mod ical;

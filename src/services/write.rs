@@ -231,6 +231,10 @@ impl Write {
             return Err(stale(type_name, seen, version));
         }
         let id_col = column::<E>("id")?;
+        if let Value::BigInt(Some(id)) = current.get(id_col) {
+            crate::services::changes::record_cascades(&self.txn, E::default().table_name(), id)
+                .await?;
+        }
         E::delete_many()
             .filter(id_col.eq(current.get(id_col)))
             .filter(version_col.eq(version))
