@@ -14,6 +14,9 @@ pub struct Database {
     /// The SeaORM connection pool.
     pub conn: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// SQLite takes one writer at a time; writes of this process queue here instead of failing
+    /// with `SQLITE_BUSY` when two transactions upgrade to writing at once.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Database {
@@ -40,7 +43,21 @@ impl Database {
             tracing::debug!(target: "cluster_directory::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, statements })
+        let writer = (conn.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self {
+            conn,
+            statements,
+            writer,
+        })
+    }
+
+    /// Waits for this process's turn to write (SQLite); nothing to wait for on PostgreSQL.
+    pub async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Applies every pending migration.

@@ -133,7 +133,7 @@ async fn import(db: &Database, args: ImportArgs) -> Result<(), AppError> {
     })?;
     let started = std::time::Instant::now();
     let w = Write::begin(
-        &db.conn,
+        db,
         Actor {
             caller: Caller::Operator,
             request_id: None,
@@ -182,7 +182,7 @@ async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
                 "cluster-manager" => Role::ClusterManager,
                 _ => Role::Reader,
             };
-            let w = Write::begin(&db.conn, actor).await?;
+            let w = Write::begin(db, actor).await?;
             let (key, secret) = keys::create(
                 &w.txn,
                 &NewKey {
@@ -226,7 +226,7 @@ async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
             }
         }
         KeysCommand::Revoke { key } => {
-            let w = Write::begin(&db.conn, actor).await?;
+            let w = Write::begin(db, actor).await?;
             let found = keys::find(&w.txn, &key).await?;
             if found.revoked_at.is_none() {
                 let revoked = keys::revoke(&w.txn, found).await?;

@@ -376,7 +376,8 @@ pub async fn current(db: &impl ConnectionTrait) -> AppResult<Position> {
         let row = db
             .query_one_raw(Statement::from_string(
                 db.get_database_backend(),
-                "SELECT COALESCE(MAX(seq), 0) AS s FROM change_log",
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM change_log), 0), \
+                 COALESCE((SELECT upto_seq FROM change_compaction WHERE id = 1), 0)) AS s",
             ))
             .await?;
         let seq: i64 = row.map(|r| r.try_get("", "s")).transpose()?.unwrap_or(0);

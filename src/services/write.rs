@@ -2,6 +2,7 @@
 //! what is written, optimistic concurrency through row versions, and an audit entry in the same
 //! transaction. A write that fails at any step is rolled back whole.
 
+use crate::db::Database;
 use crate::domain::ParticipantRole;
 use crate::entities::{cluster, event_organiser, membership, organisation, participant, region};
 use crate::error::{AppError, AppResult};
@@ -11,9 +12,9 @@ use crate::services::live::{ChangeKind, EventBus, EventChange};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
-    TransactionTrait, Value,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect, TransactionTrait,
+    Value,
 };
 use std::str::FromStr;
 use uuid::Uuid;
@@ -28,6 +29,8 @@ pub struct Write {
     bus: Option<EventBus>,
     /// Changes to publish once the write has committed.
     pending: std::sync::Mutex<Vec<EventChange>>,
+    /// This process's turn to write, on SQLite, held until the write ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn column<E: EntityTrait>(name: &str) -> AppResult<E::Column> {
@@ -58,9 +61,11 @@ const MANAGED: &[&str] = &["id", "public_id", "created_at", "updated_at", "versi
 
 impl Write {
     /// Starts a write.
-    pub async fn begin(db: &DatabaseConnection, actor: Actor) -> AppResult<Self> {
+    pub async fn begin(db: &Database, actor: Actor) -> AppResult<Self> {
+        let turn = db.writer_turn().await;
         Ok(Self {
-            txn: db.begin().await?,
+            txn: db.conn.begin().await?,
+            _turn: turn,
             actor,
             bus: None,
             pending: Default::default(),

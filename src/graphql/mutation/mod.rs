@@ -56,7 +56,7 @@ pub async fn begin(ctx: &Context<'_>) -> async_graphql::Result<Write> {
         }
         _ => {}
     }
-    let db = &ctx.data::<Loaders>()?.db.conn;
+    let db = &ctx.data::<Loaders>()?.db;
     let actor = Actor {
         caller,
         request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
