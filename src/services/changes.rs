@@ -432,14 +432,17 @@ pub async fn page(db: &impl ConnectionTrait, after: Position, limit: u64) -> App
         .collect()
 }
 
-/// Deletes the entries written before `before`; cursors older than what was deleted are then
-/// refused. Returns how many entries went.
+/// Deletes the entries written before `before` (only final ones, of transactions older than every
+/// running one); cursors older than what was deleted are then refused. Returns how many entries
+/// went.
 pub async fn compact(db: &impl ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
     let backend = db.get_database_backend();
+    let h = horizon(db).await?;
     let q = Query::select()
         .columns(["txid", "seq"].map(Alias::new))
         .from(Alias::new("change_log"))
         .and_where(Expr::col(Alias::new("at")).lt(before))
+        .and_where(Expr::col(Alias::new("txid")).lt(h))
         .order_by(Alias::new("txid"), Order::Desc)
         .order_by(Alias::new("seq"), Order::Desc)
         .limit(1)
