@@ -274,3 +274,261 @@ both!(compacted_cursors_are_refused, |app: TestApp| async move {
     let res = app.query(CHANGES, json!({ "after": "garbage" })).await;
     assert_eq!(res["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 });
+
+/// (row id, values) pairs from SQL that selects `id` and a text `v`.
+async fn values(app: &TestApp, sql: &str) -> Vec<(i64, Option<String>)> {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|r| {
+            (
+                r.try_get::<i64>("", "id").expect("id"),
+                r.try_get::<Option<String>>("", "v").expect("v"),
+            )
+        })
+        .collect()
+}
+
+/// The values of one dimension, computed by the test with plain SQL (no grouping).
+async fn dimension(app: &TestApp, subject: &str, dim: &str) -> Vec<(i64, Option<String>)> {
+    let link = |table: &str, link: &str, owner: &str| {
+        format!(
+            "SELECT s.id AS id, t.slug AS v FROM {table} s LEFT JOIN {link} l ON l.{owner} = s.id LEFT JOIN theme t ON t.id = l.theme_id"
+        )
+    };
+    let sql = match (subject, dim) {
+        ("ORGANISATIONS", "TYPE") => "SELECT id, UPPER(org_type) AS v FROM organisation".to_owned(),
+        ("ORGANISATIONS", "SIZE_CLASS") => "SELECT id, UPPER(size_class) AS v FROM organisation".to_owned(),
+        ("ORGANISATIONS", "COUNTRY") => "SELECT id, country_code AS v FROM organisation".to_owned(),
+        ("ORGANISATIONS", "REGION") => "SELECT o.id AS id, r.code AS v FROM organisation o LEFT JOIN region r ON r.id = o.region_id".to_owned(),
+        ("ORGANISATIONS", "THEME") => link("organisation", "organisation_theme", "organisation_id"),
+        ("ORGANISATIONS", "CLUSTER") => "SELECT o.id AS id, c.slug AS v FROM organisation o LEFT JOIN membership m ON m.organisation_id = o.id LEFT JOIN cluster c ON c.id = m.cluster_id".to_owned(),
+        ("CLUSTERS", "COUNTRY") => "SELECT id, country_code AS v FROM cluster".to_owned(),
+        ("CLUSTERS", "KIND") => "SELECT id, UPPER(kind) AS v FROM cluster".to_owned(),
+        ("CLUSTERS", "THEME") => link("cluster", "cluster_theme", "cluster_id"),
+        ("CLUSTERS", "LABEL") => "SELECT c.id AS id, UPPER(l.level) AS v FROM cluster c LEFT JOIN cluster_label l ON l.cluster_id = c.id".to_owned(),
+        ("CLUSTERS", "REGION") => "SELECT c.id AS id, r.code AS v FROM cluster c LEFT JOIN region r ON r.id = c.region_id".to_owned(),
+        ("MEMBERSHIPS", "CLUSTER") => "SELECT m.id AS id, c.slug AS v FROM membership m JOIN cluster c ON c.id = m.cluster_id".to_owned(),
+        ("MEMBERSHIPS", "ROLE") => "SELECT id, UPPER(role) AS v FROM membership".to_owned(),
+        ("MEMBERSHIPS", "TYPE") => "SELECT m.id AS id, UPPER(o.org_type) AS v FROM membership m JOIN organisation o ON o.id = m.organisation_id".to_owned(),
+        ("MEMBERSHIPS", "COUNTRY") => "SELECT m.id AS id, o.country_code AS v FROM membership m JOIN organisation o ON o.id = m.organisation_id".to_owned(),
+        ("COLLABORATIONS", "PROGRAMME") => "SELECT id, programme AS v FROM collaboration".to_owned(),
+        ("COLLABORATIONS", "THEME") => link("collaboration", "collaboration_theme", "collaboration_id"),
+        ("COLLABORATIONS", "STATUS") => "SELECT id, UPPER(status) AS v FROM collaboration".to_owned(),
+        ("COLLABORATIONS", "START_YEAR") => "SELECT id, CAST(starts_on AS TEXT) AS v FROM collaboration".to_owned(),
+        ("EVENTS", "FORMAT") => "SELECT id, UPPER(format) AS v FROM event".to_owned(),
+        ("EVENTS", "THEME") => link("event", "event_theme", "event_id"),
+        ("EVENTS", "COUNTRY") => "SELECT id, country_code AS v FROM event".to_owned(),
+        ("EVENTS", "STATUS") => "SELECT id, UPPER(status) AS v FROM event".to_owned(),
+        ("INDICATORS", "KEY") => "SELECT id, key AS v FROM indicator".to_owned(),
+        ("INDICATORS", "YEAR") => "SELECT id, CAST(year AS TEXT) AS v FROM indicator".to_owned(),
+        ("INDICATORS", "CLUSTER") => "SELECT i.id AS id, c.slug AS v FROM indicator i JOIN cluster c ON c.id = i.cluster_id".to_owned(),
+        ("EVENTS", "MONTH") => {
+            use sea_orm::{EntityTrait, QuerySelect};
+            use cluster_directory::entities::event;
+            let rows: Vec<(i64, chrono::DateTime<chrono::Utc>)> = event::Entity::find()
+                .select_only()
+                .column(event::Column::Id)
+                .column(event::Column::StartsAt)
+                .into_tuple()
+                .all(&app.db.conn)
+                .await
+                .expect("events");
+            return rows
+                .into_iter()
+                .map(|(id, at)| (id, Some(at.format("%Y-%m").to_string())))
+                .collect();
+        }
+        other => panic!("no brute force for {other:?}"),
+    };
+    let mut out = values(app, &sql).await;
+    if dim == "REGION" {
+        for (_, v) in &mut out {
+            *v = v.as_ref().map(|c| c.chars().take(4).collect());
+        }
+    }
+    if dim == "START_YEAR" {
+        for (_, v) in &mut out {
+            *v = v.as_ref().map(|c| c.chars().take(4).collect());
+        }
+    }
+    out
+}
+
+/// Counts per key, brute force: every combination of a row's values counts the row once.
+async fn brute_force(
+    app: &TestApp,
+    subject: &str,
+    dims: &[&str],
+) -> BTreeMap<Vec<Option<String>>, i64> {
+    let mut per_row: BTreeMap<i64, Vec<Vec<Option<String>>>> = BTreeMap::new();
+    for (i, d) in dims.iter().enumerate() {
+        for (id, v) in dimension(app, subject, d).await {
+            let slot = per_row
+                .entry(id)
+                .or_insert_with(|| vec![Vec::new(); dims.len()]);
+            if !slot[i].contains(&v) {
+                slot[i].push(v);
+            }
+        }
+    }
+    let mut counts = BTreeMap::new();
+    for values in per_row.values() {
+        let mut keys: Vec<Vec<Option<String>>> = vec![Vec::new()];
+        for vs in values {
+            let vs = if vs.is_empty() {
+                vec![None]
+            } else {
+                vs.clone()
+            };
+            keys = keys
+                .into_iter()
+                .flat_map(|k| {
+                    vs.iter().map(move |v| {
+                        let mut k = k.clone();
+                        k.push(v.clone());
+                        k
+                    })
+                })
+                .collect();
+        }
+        for k in keys {
+            *counts.entry(k).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+both!(
+    statistics_equal_brute_force_counts,
+    |app: TestApp| async move {
+        let args = cluster_directory::config::GenerateArgs {
+            clusters: 12,
+            organisations: 240,
+            memberships: 600,
+            events: 80,
+            seed: 5,
+        };
+        cluster_directory::services::generate::generate(&app.db.conn, &args)
+            .await
+            .expect("generate");
+        let cases: &[(&str, &[&str])] = &[
+            ("ORGANISATIONS", &["TYPE"]),
+            ("ORGANISATIONS", &["SIZE_CLASS"]),
+            ("ORGANISATIONS", &["COUNTRY"]),
+            ("ORGANISATIONS", &["REGION"]),
+            ("ORGANISATIONS", &["THEME"]),
+            ("ORGANISATIONS", &["CLUSTER"]),
+            ("ORGANISATIONS", &["TYPE", "COUNTRY"]),
+            ("ORGANISATIONS", &["THEME", "CLUSTER", "SIZE_CLASS"]),
+            ("CLUSTERS", &["COUNTRY"]),
+            ("CLUSTERS", &["KIND"]),
+            ("CLUSTERS", &["THEME"]),
+            ("CLUSTERS", &["LABEL"]),
+            ("CLUSTERS", &["REGION", "KIND"]),
+            ("MEMBERSHIPS", &["CLUSTER"]),
+            ("MEMBERSHIPS", &["ROLE"]),
+            ("MEMBERSHIPS", &["TYPE", "COUNTRY"]),
+            ("COLLABORATIONS", &["PROGRAMME"]),
+            ("COLLABORATIONS", &["THEME"]),
+            ("COLLABORATIONS", &["STATUS", "START_YEAR"]),
+            ("EVENTS", &["MONTH"]),
+            ("EVENTS", &["FORMAT", "THEME"]),
+            ("EVENTS", &["COUNTRY", "STATUS"]),
+            ("INDICATORS", &["KEY", "YEAR"]),
+            ("INDICATORS", &["CLUSTER"]),
+        ];
+        let q = "query($s: StatisticsSubject!, $g: [StatisticsDimension!]!) {
+            statistics(subject: $s, groupBy: $g) { groups { key count sum average } } }";
+        for (subject, dims) in cases {
+            let d = app.data(q, json!({ "s": subject, "g": dims })).await;
+            let got: BTreeMap<Vec<Option<String>>, i64> = d["statistics"]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| {
+                    let key = g["key"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    (key, g["count"].as_i64().expect("count"))
+                })
+                .collect();
+            let want = brute_force(&app, subject, dims).await;
+            assert_eq!(got, want, "{subject} by {dims:?}");
+        }
+
+        // Sums and averages of budgets, and a filter.
+        let d = app
+            .data(
+                "{ statistics(subject: COLLABORATIONS, groupBy: [STATUS]) { groups { key count sum average } } }",
+                json!({}),
+            )
+            .await;
+        use sea_orm::EntityTrait;
+        let collabs = cluster_directory::entities::collaboration::Entity::find()
+            .all(&app.db.conn)
+            .await
+            .expect("collaborations");
+        for g in d["statistics"]["groups"].as_array().into_iter().flatten() {
+            let status = g["key"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let budgets: Vec<i64> = collabs
+                .iter()
+                .filter(|c| format!("{:?}", c.status).to_ascii_lowercase() == status)
+                .filter_map(|c| c.budget_eur)
+                .collect();
+            let sum: i64 = budgets.iter().sum();
+            if budgets.is_empty() {
+                assert!(g["sum"].is_null());
+            } else {
+                assert_eq!(g["sum"].as_f64(), Some(sum as f64), "{g}");
+            }
+        }
+        let filtered = app
+            .data(
+                "{ statistics(subject: ORGANISATIONS, groupBy: [COUNTRY], filter: { types: [SME], themes: [\"health\"] }) { groups { key count } } }",
+                json!({}),
+            )
+            .await;
+        let total: i64 = filtered["statistics"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| g["count"].as_i64().unwrap_or(0))
+            .sum();
+        let sme_health = values(
+            &app,
+            "SELECT o.id AS id, o.org_type AS v FROM organisation o WHERE o.org_type = 'sme' AND EXISTS (SELECT 1 FROM organisation_theme l JOIN theme t ON t.id = l.theme_id WHERE l.organisation_id = o.id AND t.slug = 'health')",
+        )
+        .await;
+        assert_eq!(total, sme_health.len() as i64);
+        // Filters that do not apply are refused.
+        let res = app
+            .query(
+                "{ statistics(subject: EVENTS, groupBy: [FORMAT], filter: { sizeClasses: [MICRO] }) { groups { count } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let res = app
+            .query(
+                "{ statistics(subject: EVENTS, groupBy: [KIND]) { groups { count } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(res["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+);

@@ -14,6 +14,7 @@ pub mod offer_need;
 pub mod ordering;
 pub mod organisation;
 pub mod region;
+pub mod statistics;
 pub mod subscription;
 pub mod types;
 
@@ -42,6 +43,7 @@ pub struct Query(
     offer_need::OfferNeedQuery,
     mutation::keys::AdminQuery,
     changes::ChangesQuery,
+    statistics::StatisticsQuery,
 );
 
 /// Every query of the directory.
@@ -57,6 +59,7 @@ pub struct FederatedQuery(
     offer_need::OfferNeedQuery,
     mutation::keys::AdminQuery,
     changes::ChangesQuery,
+    statistics::StatisticsQuery,
     federation::EntityQuery,
 );
 

@@ -196,6 +196,7 @@ pub const CASCADES: &[(&str, &str, &str, &str, Operation)] = &[
 
 /// What happened to a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "ChangeOperation")]
 pub enum Operation {
     /// Created or changed: fetch its current state.
     Upsert,

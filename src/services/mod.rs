@@ -18,5 +18,6 @@ pub mod live;
 pub mod offer_need;
 pub mod organisation;
 pub mod page;
+pub mod statistics;
 pub mod validate;
 pub mod write;
