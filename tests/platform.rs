@@ -532,3 +532,78 @@ both!(
         assert_eq!(res["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
 );
+
+both!(
+    clusters_compare_side_by_side_and_explain_their_similarity,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let indescat = app
+            .data("{ cluster(slug: \"indescat\") { id } }", json!({}))
+            .await["cluster"]["id"]
+            .clone();
+        app.data_as(
+            Some(&admin),
+            "mutation($i: CreateIndicatorInput!) { createIndicator(input: $i) { id } }",
+            json!({ "i": { "cluster": indescat, "year": 2020, "topic": "SMES", "key": "member_companies", "value": 120.0, "unit": "companies", "trend": "RISING" } }),
+        )
+        .await;
+        let d = app
+            .data(
+                "{ compareClusters(clusters: [\"sports-and-technology\", \"indescat\"], keys: [\"member_companies\", \"sport_field_labs\"], years: [2020]) {
+                    clusters rows { key year missing cells { cluster value unit trend } } } }",
+                json!({}),
+            )
+            .await;
+        let c = &d["compareClusters"];
+        assert_eq!(c["clusters"], json!(["sports-and-technology", "indescat"]));
+        assert_eq!(c["rows"][0]["key"], "member_companies");
+        assert_eq!(c["rows"][0]["cells"][0]["value"], 100.0);
+        assert_eq!(c["rows"][0]["cells"][1]["value"], 120.0);
+        assert_eq!(c["rows"][0]["cells"][1]["trend"], "RISING");
+        assert_eq!(c["rows"][0]["missing"], json!([]));
+        assert_eq!(c["rows"][1]["key"], "sport_field_labs");
+        assert_eq!(c["rows"][1]["cells"][1]["value"], Value::Null);
+        assert_eq!(c["rows"][1]["missing"], json!(["indescat"]));
+
+        let d = app
+            .data(
+                "{ similarClusters(cluster: \"indescat\") { cluster { slug } score themes indicators complementarity
+                    sharedThemes sharedIndicatorKeys theirOffersForYourNeeds yourOffersForTheirNeeds } }",
+                json!({}),
+            )
+            .await;
+        let list = d["similarClusters"].as_array().cloned().unwrap_or_default();
+        assert_eq!(list.len(), 3);
+        let close = |a: &Value, b: f64| (a.as_f64().unwrap_or(-1.0) - b).abs() < 1e-9;
+        for s in &list {
+            let total = 0.4 * s["themes"].as_f64().unwrap_or(0.0)
+                + 0.3 * s["indicators"].as_f64().unwrap_or(0.0)
+                + 0.3 * s["complementarity"].as_f64().unwrap_or(0.0);
+            assert!(close(&s["score"], total), "{s}");
+        }
+        // Cluster Montagne: shares sustainability, and a Savoie need meets a Catalan offer.
+        let montagne = &list[0];
+        assert_eq!(montagne["cluster"]["slug"], "cluster-montagne");
+        assert_eq!(montagne["sharedThemes"], json!(["sustainability"]));
+        assert!(close(&montagne["themes"], 0.25));
+        assert_eq!(montagne["yourOffersForTheirNeeds"], 1);
+        assert!(close(&montagne["complementarity"], 0.2));
+        // Brainport: one shared theme of six, and a close indicator profile.
+        let brainport = &list[1];
+        assert_eq!(brainport["cluster"]["slug"], "sports-and-technology");
+        assert_eq!(
+            brainport["sharedIndicatorKeys"],
+            json!(["member_companies"])
+        );
+        assert!(close(&brainport["themes"], 1.0 / 6.0));
+        assert!(close(&brainport["indicators"], (1.0 - 20.0 / 120.0) / 3.0));
+        assert_eq!(list[2]["score"], 0.0);
+        let bad = app
+            .query(
+                "{ similarClusters(cluster: \"nope\") { score } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+);

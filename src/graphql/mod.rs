@@ -44,6 +44,7 @@ pub struct Query(
     mutation::keys::AdminQuery,
     changes::ChangesQuery,
     statistics::StatisticsQuery,
+    statistics::ComparisonQuery,
 );
 
 /// Every query of the directory.
@@ -60,6 +61,7 @@ pub struct FederatedQuery(
     mutation::keys::AdminQuery,
     changes::ChangesQuery,
     statistics::StatisticsQuery,
+    statistics::ComparisonQuery,
     federation::EntityQuery,
 );
 

@@ -123,3 +123,158 @@ impl StatisticsQuery {
         })
     }
 }
+
+/// One indicator of one cluster in a comparison; null values where the cluster reports none.
+#[derive(SimpleObject)]
+pub struct ComparisonCell {
+    /// The cluster's slug.
+    pub cluster: String,
+    /// The value; null when the cluster has no value for this key and year.
+    pub value: Option<f64>,
+    /// Unit of the value.
+    pub unit: Option<String>,
+    /// Direction it moves in.
+    pub trend: Option<crate::domain::Trend>,
+    /// The cluster's goal for it.
+    pub goal: Option<String>,
+    /// Where the value comes from.
+    pub source: Option<String>,
+}
+
+/// One indicator key in one year, across the compared clusters.
+#[derive(SimpleObject)]
+pub struct ComparisonRow {
+    /// The indicator key.
+    pub key: String,
+    /// The year.
+    pub year: i32,
+    /// One cell per compared cluster, in the order asked.
+    pub cells: Vec<ComparisonCell>,
+    /// Slugs of the clusters without a value.
+    pub missing: Vec<String>,
+}
+
+/// Regional states of affairs side by side.
+#[derive(SimpleObject)]
+pub struct ClusterComparison {
+    /// The compared clusters' slugs, in the order asked.
+    pub clusters: Vec<String>,
+    /// Rows by key, then year.
+    pub rows: Vec<ComparisonRow>,
+}
+
+/// How alike a cluster is to the one asked about, with the score broken into its parts.
+#[derive(SimpleObject)]
+pub struct ClusterSimilarity {
+    /// The other cluster.
+    pub cluster: super::types::Cluster,
+    /// The total: 0.4 × themes + 0.3 × indicators + 0.3 × complementarity, from 0 to 1.
+    pub score: f64,
+    /// Shared themes over all themes of either (Jaccard index), 0 to 1.
+    pub themes: f64,
+    /// How close their latest values are on the indicator keys both report (1 − relative
+    /// difference, averaged), times the share of keys both report, 0 to 1.
+    pub indicators: f64,
+    /// Offers of one's members meeting needs of the other's on a shared theme, one fifth per
+    /// pair, at most 1.
+    pub complementarity: f64,
+    /// Slugs of the themes both work on.
+    pub shared_themes: Vec<String>,
+    /// Indicator keys both report.
+    pub shared_indicator_keys: Vec<String>,
+    /// Offers of this cluster's members that meet needs of the asked cluster's members.
+    pub their_offers_for_your_needs: u32,
+    /// Offers of the asked cluster's members that meet needs of this cluster's members.
+    pub your_offers_for_their_needs: u32,
+}
+
+/// Cross-cluster comparison.
+#[derive(Default)]
+pub struct ComparisonQuery;
+
+#[Object]
+impl ComparisonQuery {
+    /// The regional states of affairs of clusters side by side: for each indicator key and year,
+    /// each cluster's value, unit, trend and goal, and which clusters lack a value.
+    async fn compare_clusters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Slugs of the clusters to compare (1 to 20).")] clusters: Vec<String>,
+        #[graphql(desc = "Indicator keys; all that any of them reports when omitted.")]
+        keys: Option<Vec<String>>,
+        #[graphql(desc = "Years; all that any of them reports when omitted.")] years: Option<
+            Vec<i32>,
+        >,
+    ) -> async_graphql::Result<ClusterComparison> {
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let t = crate::services::comparison::table(
+            db,
+            &clusters,
+            &keys.unwrap_or_default(),
+            &years.unwrap_or_default(),
+        )
+        .await?;
+        let mut rows = Vec::new();
+        for key in &t.keys {
+            for year in &t.years {
+                let mut cells = Vec::new();
+                let mut missing = Vec::new();
+                for c in &t.clusters {
+                    let i = t.cells.get(&(key.clone(), *year, c.id));
+                    if i.and_then(|i| i.value).is_none() {
+                        missing.push(c.slug.clone());
+                    }
+                    cells.push(ComparisonCell {
+                        cluster: c.slug.clone(),
+                        value: i.and_then(|i| i.value),
+                        unit: i.and_then(|i| i.unit.clone()),
+                        trend: i.and_then(|i| i.trend),
+                        goal: i.and_then(|i| i.goal.clone()),
+                        source: i.and_then(|i| i.source.clone()),
+                    });
+                }
+                rows.push(ComparisonRow {
+                    key: key.clone(),
+                    year: *year,
+                    cells,
+                    missing,
+                });
+            }
+        }
+        Ok(ClusterComparison {
+            clusters: t.clusters.iter().map(|c| c.slug.clone()).collect(),
+            rows,
+        })
+    }
+
+    /// The clusters most like one cluster, best first: shared themes, a similar indicator
+    /// profile and complementary offers and needs, each part shown.
+    async fn similar_clusters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cluster's slug.")] cluster: String,
+        #[graphql(desc = "How many (1 to 50).", default = 5)] first: i32,
+    ) -> async_graphql::Result<Vec<ClusterSimilarity>> {
+        if !(1..=50).contains(&first) {
+            return Err(
+                crate::error::AppError::bad_input("first", "`first` must be 1 to 50").into(),
+            );
+        }
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        let found = crate::services::comparison::similar(db, &cluster, first as usize).await?;
+        Ok(found
+            .into_iter()
+            .map(|s| ClusterSimilarity {
+                cluster: super::types::Cluster(s.cluster),
+                score: s.score,
+                themes: s.themes,
+                indicators: s.indicators,
+                complementarity: s.complementarity,
+                shared_themes: s.shared_themes,
+                shared_indicator_keys: s.shared_indicator_keys,
+                their_offers_for_your_needs: s.offers_for_us,
+                your_offers_for_their_needs: s.offers_from_us,
+            })
+            .collect())
+    }
+}

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod changes;
 pub mod cluster;
 pub mod collaboration;
+pub mod comparison;
 pub mod demo;
 pub mod event;
 pub mod export;
