@@ -129,6 +129,27 @@ pub struct ServeArgs {
     /// `_entities` or `_service`).
     #[arg(long, env = "NO_FEDERATION")]
     pub no_federation: bool,
+    /// Most rows a query may ask for (connection page sizes multiplied along their nesting).
+    #[arg(long, env = "MAX_QUERY_COST", default_value_t = 50_000)]
+    pub max_query_cost: u64,
+    /// Deepest nesting of fields in a query.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 12)]
+    pub max_query_depth: usize,
+    /// Most aliased fields in a query.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Most root fields in a query.
+    #[arg(long, env = "MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub max_root_fields: usize,
+    /// Most directives in a query document.
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+    /// Seconds a request may run before it is stopped (its work cancelled, its writes rolled back).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    /// Switch off introspection and field suggestions in errors.
+    #[arg(long, env = "NO_INTROSPECTION")]
+    pub no_introspection: bool,
     /// `max-age` of cacheable answers to GET queries, in seconds.
     #[arg(long, env = "CACHE_MAX_AGE", default_value_t = 60)]
     pub cache_max_age: u32,

@@ -3,7 +3,6 @@
 use crate::config::ServeArgs;
 use crate::db::Database;
 use crate::error::AppResult;
-use crate::graphql::build_schema;
 use crate::http::{AppState, router};
 use crate::services::demo;
 use std::net::SocketAddr;
@@ -31,7 +30,15 @@ impl Application {
             .await
             .map_err(|e| crate::error::AppError::Internal(Box::new(e)))?;
         let state = AppState {
-            schema: build_schema(!args.no_federation),
+            schema: crate::graphql::build_schema_with(!args.no_federation, !args.no_introspection),
+            limits: crate::http::cost::Limits {
+                max_cost: args.max_query_cost,
+                max_depth: args.max_query_depth,
+                max_aliases: args.max_aliases,
+                max_root_fields: args.max_root_fields,
+                max_directives: args.max_directives,
+            },
+            timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
             db: db.clone(),
             persisted: Default::default(),
             bus: crate::services::live::EventBus::new(&db),

@@ -123,25 +123,37 @@ impl DirectorySchema {
 /// Builds the schema, as a federation subgraph when `federation`. The per-request [`Loaders`]
 /// are added to each request by the HTTP layer.
 pub fn build_schema(federation: bool) -> DirectorySchema {
+    build_schema_with(federation, true)
+}
+
+/// Builds the schema; without `introspection`, introspection queries and "did you mean"
+/// suggestions in errors are switched off (for production deployments that want it so).
+pub fn build_schema_with(federation: bool, introspection: bool) -> DirectorySchema {
+    macro_rules! finish {
+        ($builder:expr) => {{
+            let b = $builder;
+            if introspection {
+                b.finish()
+            } else {
+                b.disable_introspection().disable_suggestions().finish()
+            }
+        }};
+    }
     if federation {
-        DirectorySchema::Federated(
+        DirectorySchema::Federated(finish!(
             Schema::build(
                 FederatedQuery::default(),
                 mutation::Mutation::default(),
                 subscription::Subscription,
             )
             .enable_federation()
-            .finish(),
-        )
+        ))
     } else {
-        DirectorySchema::Plain(
-            Schema::build(
-                Query::default(),
-                mutation::Mutation::default(),
-                subscription::Subscription,
-            )
-            .finish(),
-        )
+        DirectorySchema::Plain(finish!(Schema::build(
+            Query::default(),
+            mutation::Mutation::default(),
+            subscription::Subscription,
+        )))
     }
 }
 

@@ -423,6 +423,33 @@ async fn execute(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(|v| RequestId(v.chars().take(64).collect()));
+    let analysis = match async_graphql::parser::parse_query(&query) {
+        Ok(doc) => {
+            let empty = Map::new();
+            match super::cost::analyse(
+                &doc,
+                params.operation_name.as_deref(),
+                params.variables.as_ref().unwrap_or(&empty),
+                &state.limits,
+            ) {
+                Ok(a) => Some(a),
+                Err(refusal) => {
+                    let mut body = json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code } }] });
+                    if let Some(cost) = refusal.cost {
+                        body["extensions"] = json!({ "cost": { "requested": cost, "limit": state.limits.max_cost } });
+                    }
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        [(header::CONTENT_TYPE, media.content_type())],
+                        body.to_string(),
+                    )
+                        .into_response();
+                }
+            }
+        }
+        // Execution reports the syntax error.
+        Err(_) => None,
+    };
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
     let mut request = Request::new(query)
@@ -443,7 +470,30 @@ async fn execute(
             }
         }
     }
-    let response = passes.drive(state.schema.execute(request)).await;
+    let run = passes.drive(state.schema.execute(request));
+    let mut response = match tokio::time::timeout(state.timeout, run).await {
+        Ok(r) => r,
+        Err(_) => {
+            return request_error(
+                media,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                &format!(
+                    "the request ran longer than {} s and was stopped, and nothing it wrote was kept; ask for less",
+                    state.timeout.as_secs()
+                ),
+            );
+        }
+    };
+    if let Some(a) = analysis {
+        response.extensions.insert(
+            "cost".to_owned(),
+            async_graphql::Value::from_json(
+                json!({ "requested": a.cost, "limit": state.limits.max_cost }),
+            )
+            .unwrap_or_default(),
+        );
+    }
     respond(response, media)
 }
 

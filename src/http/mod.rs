@@ -3,6 +3,7 @@
 
 pub mod apq;
 mod calendar;
+pub mod cost;
 mod graphql;
 mod health;
 mod live;
@@ -30,6 +31,10 @@ pub struct AppState {
     pub persisted: apq::PersistedQueries,
     /// Where event changes reach subscribers.
     pub bus: crate::services::live::EventBus,
+    /// What a query may ask for.
+    pub limits: cost::Limits,
+    /// How long a request may run.
+    pub timeout: std::time::Duration,
     /// `max-age` of cacheable GET answers, in seconds.
     pub cache_max_age: u32,
 }

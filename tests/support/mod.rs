@@ -97,6 +97,13 @@ pub fn serve_args() -> ServeArgs {
         max_connections: 4,
         no_federation: false,
         cache_max_age: 60,
+        max_query_cost: 50_000,
+        max_query_depth: 12,
+        max_aliases: 30,
+        max_root_fields: 20,
+        max_directives: 50,
+        request_timeout_secs: 10,
+        no_introspection: false,
     }
 }
 

@@ -1,0 +1,169 @@
+//! Abuse resistance: query cost, depth, alias, root-field and directive limits, fragment cycles,
+//! and introspection switched off, on SQLite and PostgreSQL.
+
+mod support;
+
+use cluster_directory::domain::Role;
+use serde_json::{Value, json};
+use support::TestApp;
+
+async fn post(app: &TestApp, key: Option<&str>, query: &str) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query }));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+fn code(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+both!(
+    every_answer_reports_its_cost_and_costly_queries_are_refused,
+    |app: TestApp| async move {
+        let (status, body) = post(
+            &app,
+            None,
+            "{ clusters(first: 100) { nodes { memberships(first: 10) { nodes { role } } } } }",
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["extensions"]["cost"]["requested"], 100 + 100 * 10);
+        assert_eq!(body["extensions"]["cost"]["limit"], 50_000);
+
+        let (status, body) = post(
+            &app,
+            None,
+            "{ clusters(first: 100) { nodes { memberships(first: 100) { nodes { organisation {
+                memberships(first: 100) { totalCount } } } } } } }",
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(code(&body), "QUERY_TOO_COSTLY");
+        assert!(body.get("data").is_none());
+        assert_eq!(
+            body["extensions"]["cost"]["requested"],
+            100 + 10_000 + 1_000_000
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("1010100") && message.contains("50000"),
+            "{message}"
+        );
+
+        // Page sizes from variables count too.
+        let res = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({
+                "query": "query($n: Int) { clusters(first: $n) { nodes { memberships(first: $n) { nodes { organisation { memberships(first: $n) { totalCount } } } } } } }",
+                "variables": { "n": 100 }
+            }))
+            .send()
+            .await
+            .expect("request");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(code(&body), "QUERY_TOO_COSTLY");
+    }
+);
+
+both!(
+    deep_aliased_flooded_and_cyclic_documents_are_refused_cheaply,
+    |app: TestApp| async move {
+        let deep = "{ clusters { nodes { memberships { nodes { organisation { memberships { nodes {
+            cluster { memberships { nodes { organisation { memberships { nodes { cluster { name } } } } } } } } } } } } } } }";
+        let (status, body) = post(&app, None, deep).await;
+        assert_eq!((status, code(&body)), (400, "QUERY_TOO_DEEP"), "{body}");
+
+        let aliases: String = (0..31)
+            .map(|i| format!("c{i}: clusters(first: 1) {{ totalCount }} "))
+            .collect();
+        let (status, body) = post(&app, None, &format!("{{ {aliases} }}")).await;
+        assert_eq!(status, 400);
+        assert!(
+            ["TOO_MANY_ALIASES", "TOO_MANY_ROOT_FIELDS"].contains(&code(&body)),
+            "{body}"
+        );
+        let roots: String = (0..21)
+            .map(|i| format!("r{i}: theme(slug: \"health\") {{ name }} "))
+            .collect();
+        let small = support::serve_args();
+        assert!(small.max_root_fields < 21);
+        let (_, body) = post(&app, None, &format!("{{ {roots} }}")).await;
+        assert!(
+            ["TOO_MANY_ALIASES", "TOO_MANY_ROOT_FIELDS"].contains(&code(&body)),
+            "{body}"
+        );
+
+        let flood = "@skip(if: false) ".repeat(200);
+        let (status, body) = post(
+            &app,
+            None,
+            &format!("{{ clusters {{ totalCount {flood} }} }}"),
+        )
+        .await;
+        assert_eq!((status, code(&body)), (400, "TOO_MANY_DIRECTIVES"));
+
+        let cycle = "query { clusters { ...A } }
+            fragment A on ClusterConnection { nodes { memberships { ...B } } }
+            fragment B on MembershipConnection { nodes { cluster { memberships { ...A } } } }";
+        let (status, body) = post(&app, None, cycle).await;
+        assert_eq!(status, 400);
+        assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+
+        // A fragment spread many times over does not expand forever.
+        let mut doc = String::from(
+            "query { clusters { ...F0 } } fragment F0 on ClusterConnection { totalCount }",
+        );
+        for i in 1..20 {
+            doc.push_str(&format!(
+                " fragment F{i} on ClusterConnection {{ ...F{p} ...F{p} }}",
+                p = i - 1
+            ));
+        }
+        doc = doc.replace("{ clusters { ...F0 } }", "{ clusters { ...F19 } }");
+        let (status, body) = post(&app, None, &doc).await;
+        assert_eq!((status, code(&body)), (400, "QUERY_TOO_LARGE"), "{body}");
+
+        // A refused mutation writes nothing.
+        let admin = app.key(Role::Admin, None, None).await;
+        let before = app.count("theme").await;
+        let aliased: String = (0..31)
+            .map(|i| format!("t{i}: createTheme(input: {{ name: \"Theme {i}\" }}) {{ slug }} "))
+            .collect();
+        let (status, body) = post(&app, Some(&admin), &format!("mutation {{ {aliased} }}")).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(app.count("theme").await, before);
+    }
+);
+
+both!(
+    introspection_and_suggestions_can_be_switched_off,
+    |app: TestApp| async move {
+        let (_, body) = post(&app, None, "{ __schema { queryType { name } } }").await;
+        assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+        let mut args = support::serve_args();
+        args.no_introspection = true;
+        let closed = support::spawn_with(&app.database_url, args).await;
+        let (_, body) = post(&closed, None, "{ __schema { queryType { name } } }").await;
+        assert!(body["data"]["__schema"].is_null(), "{body}");
+        let (_, body) = post(&closed, None, "{ clustrs { totalCount } }").await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("Did you mean"), "{message}");
+        let (_, body) = post(&app, None, "{ clustrs { totalCount } }").await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("Did you mean"), "{message}");
+        // Ordinary queries still work.
+        let (status, body) = post(&closed, None, "{ clusters { totalCount } }").await;
+        assert_eq!(status, 200, "{body}");
+    }
+);
