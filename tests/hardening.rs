@@ -167,3 +167,44 @@ both!(
         assert_eq!(status, 200, "{body}");
     }
 );
+
+both!(
+    slow_requests_are_stopped_and_write_nothing,
+    |app: TestApp| async move {
+        let mut args = support::serve_args();
+        args.request_timeout_secs = 1;
+        args.max_body_bytes = 16 * 1024 * 1024;
+        let strict = support::spawn_with(&app.database_url, args).await;
+        let admin = strict.key(Role::Admin, None, None).await;
+        let indescat = strict
+            .data("{ cluster(slug: \"indescat\") { id } }", json!({}))
+            .await["cluster"]["id"]
+            .clone();
+        let mut csv =
+            String::from("external_id,name,type,country_code,region,website,contact_name\n");
+        for i in 0..30_000 {
+            csv.push_str(&format!(
+                "slow-{i},Slow Company {i},sme,ES,ES511,https://slow-{i}.example.es,Person {i}\n"
+            ));
+        }
+        let before = strict.count("organisation").await;
+        let res = strict
+            .client
+            .post(strict.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({
+                "query": "mutation($i: ImportOrganisationsInput!) { importOrganisations(input: $i) { rows } }",
+                "variables": { "i": { "cluster": indescat, "format": "CSV", "data": csv } }
+            }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 503);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(code(&body), "TIMEOUT");
+        // The cancelled import left nothing behind.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(strict.count("organisation").await, before);
+    }
+);
