@@ -147,6 +147,19 @@ pub struct ServeArgs {
     /// Seconds a request may run before it is stopped (its work cancelled, its writes rolled back).
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
+    /// Query cost a client address without a key may spend per window.
+    #[arg(long, env = "RATE_LIMIT_ANONYMOUS", default_value_t = 100_000)]
+    pub rate_limit_anonymous: u64,
+    /// Query cost an API key may spend per window.
+    #[arg(long, env = "RATE_LIMIT_KEY", default_value_t = 1_000_000)]
+    pub rate_limit_key: u64,
+    /// The window over which a spent budget refills, in seconds.
+    #[arg(long, env = "RATE_LIMIT_WINDOW_SECS", default_value_t = 60)]
+    pub rate_limit_window_secs: u64,
+    /// Proxies (addresses or IPv4 networks such as `10.0.0.0/8`, comma-separated) whose
+    /// `X-Forwarded-For` header names the client; without them the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
     /// Switch off introspection and field suggestions in errors.
     #[arg(long, env = "NO_INTROSPECTION")]
     pub no_introspection: bool,

@@ -39,6 +39,27 @@ impl Application {
                 max_directives: args.max_directives,
             },
             timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+            rate: {
+                use crate::http::rate::{Budget, RateLimiter, Trusted};
+                let window = std::time::Duration::from_secs(args.rate_limit_window_secs.max(1));
+                let trusted = args
+                    .trusted_proxies
+                    .iter()
+                    .map(|t| Trusted::parse(t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|m| crate::error::AppError::bad_input("trusted-proxies", m))?;
+                RateLimiter::new(
+                    Budget {
+                        capacity: args.rate_limit_anonymous,
+                        window,
+                    },
+                    Budget {
+                        capacity: args.rate_limit_key,
+                        window,
+                    },
+                    trusted,
+                )
+            },
             db: db.clone(),
             persisted: Default::default(),
             bus: crate::services::live::EventBus::new(&db),
@@ -65,10 +86,14 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
     pub async fn run(self) -> AppResult<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| crate::error::AppError::Internal(Box::new(e)))
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| crate::error::AppError::Internal(Box::new(e)))
     }
 }
 

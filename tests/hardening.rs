@@ -208,3 +208,67 @@ both!(
         assert_eq!(strict.count("organisation").await, before);
     }
 );
+
+both!(
+    rate_limits_spend_a_cost_budget_that_spoofing_cannot_reset,
+    |app: TestApp| async move {
+        let mut args = support::serve_args();
+        args.rate_limit_anonymous = 100;
+        args.rate_limit_key = 1000;
+        args.rate_limit_window_secs = 3600;
+        let limited = support::spawn_with(&app.database_url, args.clone()).await;
+        // Each query costs 20 (one default page).
+        let q = json!({ "query": "{ clusters { totalCount } }" });
+        let mut statuses = Vec::new();
+        for i in 0..8 {
+            let res = limited
+                .client
+                .post(limited.url("/graphql"))
+                .header("x-forwarded-for", format!("203.0.113.{i}"))
+                .json(&q)
+                .send()
+                .await
+                .expect("request");
+            statuses.push(res.status().as_u16());
+            if res.status() == 429 {
+                let retry: u64 = res
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .expect("Retry-After");
+                assert!(retry > 0);
+                assert_eq!(
+                    res.headers()
+                        .get("ratelimit-remaining")
+                        .and_then(|v| v.to_str().ok()),
+                    Some("0")
+                );
+                let body: Value = res.json().await.expect("json");
+                assert_eq!(code(&body), "RATE_LIMITED");
+            } else {
+                assert!(res.headers().get("ratelimit-remaining").is_some());
+            }
+        }
+        assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429, 429]);
+        // A key has its own, larger budget.
+        let key = limited.key(Role::Reader, None, None).await;
+        let (status, _) = post(&limited, Some(&key), "{ clusters { totalCount } }").await;
+        assert_eq!(status, 200);
+
+        // Behind a trusted proxy, the forwarded address is the client.
+        args.trusted_proxies = vec!["127.0.0.1".to_owned()];
+        let proxied = support::spawn_with(&app.database_url, args).await;
+        for i in 0..8 {
+            let res = proxied
+                .client
+                .post(proxied.url("/graphql"))
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
+                .json(&q)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 200, "client {i} has its own budget");
+        }
+    }
+);

@@ -11,11 +11,12 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response, ServerError, Variables};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -171,6 +172,7 @@ pub struct GetParams {
 /// `GET /graphql`: queries only; a mutation is refused with 405.
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(raw): Query<GetParams>,
 ) -> axum::response::Response {
@@ -213,13 +215,14 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    let response = execute(&state, &headers, query, params, media).await;
+    let response = execute(&state, peer, &headers, query, params, media).await;
     cacheable(&state, &headers, response)
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName` and `extensions`.
 pub async fn post(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
@@ -258,7 +261,7 @@ pub async fn post(
         Ok(found) => found,
         Err(response) => return response,
     };
-    execute(&state, &headers, query, params, media).await
+    execute(&state, peer, &headers, query, params, media).await
 }
 
 /// The query a request runs: its own, or the persisted one its hash names.
@@ -395,6 +398,7 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
 
 async fn execute(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     query: String,
     params: Params,
@@ -450,6 +454,33 @@ async fn execute(
         // Execution reports the syntax error.
         Err(_) => None,
     };
+    let who = match &caller {
+        crate::services::access::Caller::Key(k) => format!("key:{}", k.key_id),
+        _ => {
+            let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            format!("ip:{}", state.rate.client(peer.ip(), forwarded))
+        }
+    };
+    let keyed = who.starts_with("key:");
+    let cost = analysis.as_ref().map(|a| a.cost).unwrap_or(1);
+    let (limit, remaining) = match state.rate.take(&who, keyed, cost) {
+        super::rate::Taken::Allowed { limit, remaining } => (limit, remaining),
+        super::rate::Taken::Refused { limit, retry_after } => {
+            let mut resp = request_error(
+                media,
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                &format!(
+                    "this query costs {cost} and less of your budget of {limit} per window is left; try again in {retry_after} s, or ask for less"
+                ),
+            );
+            let h = resp.headers_mut();
+            h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            h.insert("ratelimit-limit", HeaderValue::from(limit));
+            h.insert("ratelimit-remaining", HeaderValue::from(0u64));
+            return resp;
+        }
+    };
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
     let mut request = Request::new(query)
@@ -494,7 +525,11 @@ async fn execute(
             .unwrap_or_default(),
         );
     }
-    respond(response, media)
+    let mut resp = respond(response, media);
+    let h = resp.headers_mut();
+    h.insert("ratelimit-limit", HeaderValue::from(limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    resp
 }
 
 /// A response that never reached execution: parse, validation or variable errors.

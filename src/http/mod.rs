@@ -7,6 +7,7 @@ pub mod cost;
 mod graphql;
 mod health;
 mod live;
+pub mod rate;
 
 use crate::db::Database;
 use crate::graphql::DirectorySchema;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub limits: cost::Limits,
     /// How long a request may run.
     pub timeout: std::time::Duration,
+    /// Cost budgets per key and client address.
+    pub rate: rate::RateLimiter,
     /// `max-age` of cacheable GET answers, in seconds.
     pub cache_max_age: u32,
 }

@@ -104,6 +104,10 @@ pub fn serve_args() -> ServeArgs {
         max_directives: 50,
         request_timeout_secs: 10,
         no_introspection: false,
+        rate_limit_anonymous: 100_000_000,
+        rate_limit_key: 100_000_000,
+        rate_limit_window_secs: 60,
+        trusted_proxies: Vec::new(),
     }
 }
 
