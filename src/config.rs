@@ -14,6 +14,10 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
+    /// Write logs as JSON lines instead of text.
+    #[arg(long, env = "LOG_JSON", global = true)]
+    pub log_json: bool,
+
     /// What to do; without a command the server starts.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
     let cli = Cli::parse();
+    telemetry::init(cli.log_json);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -272,3 +272,62 @@ both!(
         }
     }
 );
+
+both!(
+    operations_see_liveness_readiness_metrics_and_json_logs,
+    |app: TestApp| async move {
+        let get = |path: &str| app.client.get(app.url(path)).send();
+        let live = get("/health").await.expect("request");
+        assert_eq!(live.status(), 200);
+        let ready = get("/ready").await.expect("request");
+        assert_eq!(ready.status(), 200);
+        let body: Value = ready.json().await.expect("json");
+        assert_eq!(body["database"], "ok");
+
+        post(&app, None, "{ clusters(first: 5) { totalCount } }").await;
+        post(&app, None, "{ clusters(first: 500) { totalCount } }").await;
+        let metrics = get("/metrics").await.expect("request");
+        assert!(
+            metrics
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .starts_with("application/openmetrics-text")
+        );
+        let text = metrics.text().await.expect("text");
+        for needle in [
+            "cluster_directory_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}",
+            "cluster_directory_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1",
+            "cluster_directory_http_request_duration_seconds_bucket",
+            "cluster_directory_graphql_query_cost_count",
+            "cluster_directory_db_pool_connections",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in\n{text}");
+        }
+
+        // JSON logs, one object per line, on standard error.
+        let url = app.database_url.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_cluster-directory"))
+                .args(["--log-json", "migrate"])
+                .env("DATABASE_URL", url)
+                .env("RUST_LOG", "info")
+                .output()
+                .expect("runs")
+        })
+        .await
+        .expect("finished");
+        assert!(out.status.success());
+        let logs = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(!lines.is_empty());
+        for l in lines {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"));
+            assert!(
+                v.get("level").is_some() && v.get("timestamp").is_some(),
+                "{v}"
+            );
+        }
+    }
+);

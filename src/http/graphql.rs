@@ -436,8 +436,12 @@ async fn execute(
                 params.variables.as_ref().unwrap_or(&empty),
                 &state.limits,
             ) {
-                Ok(a) => Some(a),
+                Ok(a) => {
+                    state.metrics.cost(a.cost);
+                    Some(a)
+                }
                 Err(refusal) => {
+                    state.metrics.error(refusal.code);
                     let mut body = json!({ "errors": [{ "message": refusal.message, "extensions": { "code": refusal.code } }] });
                     if let Some(cost) = refusal.cost {
                         body["extensions"] = json!({ "cost": { "requested": cost, "limit": state.limits.max_cost } });
@@ -466,6 +470,7 @@ async fn execute(
     let (limit, remaining) = match state.rate.take(&who, keyed, cost) {
         super::rate::Taken::Allowed { limit, remaining } => (limit, remaining),
         super::rate::Taken::Refused { limit, retry_after } => {
+            state.metrics.error("RATE_LIMITED");
             let mut resp = request_error(
                 media,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -505,6 +510,7 @@ async fn execute(
     let mut response = match tokio::time::timeout(state.timeout, run).await {
         Ok(r) => r,
         Err(_) => {
+            state.metrics.error("TIMEOUT");
             return request_error(
                 media,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -524,6 +530,18 @@ async fn execute(
             )
             .unwrap_or_default(),
         );
+    }
+    for e in &response.errors {
+        let code = e
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .and_then(|c| match c {
+                async_graphql::Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".to_owned());
+        state.metrics.error(&code);
     }
     let mut resp = respond(response, media);
     let h = resp.headers_mut();

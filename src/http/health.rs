@@ -1,4 +1,6 @@
-//! `GET /health`: the process is alive and its database answers.
+//! Liveness and readiness. `GET /health`: the process serves requests (restart it when this
+//! fails). `GET /ready`: it can do useful work, because its database answers (take it out of the
+//! load balancer while this fails).
 
 use super::AppState;
 use axum::Json;
@@ -6,8 +8,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-/// 200 with `{"status":"ok"}` when the database answers, 503 otherwise.
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// Always 200 with `{"status":"ok"}` while the process serves requests.
+pub async fn health() -> (StatusCode, Json<Value>) {
+    (StatusCode::OK, Json(json!({ "status": "ok" })))
+}
+
+/// 200 with `{"status":"ok","database":"ok"}` when the database answers, 503 otherwise.
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.db.ping().await {
         Ok(()) => (
             StatusCode::OK,
@@ -15,7 +22,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         ),
         Err(err) => {
             if let crate::error::AppError::Internal(cause) = &err {
-                tracing::error!(error = %crate::error::chain(cause.as_ref()), "health check failed");
+                tracing::error!(error = %crate::error::chain(cause.as_ref()), "readiness check failed");
             }
             (
                 StatusCode::SERVICE_UNAVAILABLE,

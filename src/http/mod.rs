@@ -7,6 +7,7 @@ pub mod cost;
 mod graphql;
 mod health;
 mod live;
+pub mod metrics;
 pub mod rate;
 
 use crate::db::Database;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub timeout: std::time::Duration,
     /// Cost budgets per key and client address.
     pub rate: rate::RateLimiter,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// `max-age` of cacheable GET answers, in seconds.
     pub cache_max_age: u32,
 }
@@ -78,9 +81,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(live::ws))
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/calendar.ics", get(calendar::feed))
         .route("/export.ndjson", get(export))
         .route("/events/{file}", get(calendar::one))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
