@@ -331,3 +331,134 @@ both!(
         }
     }
 );
+
+/// The server binary on `url`, started as its own process; returns it with its address.
+fn start_server(url: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-directory"))
+        .args(["--port", "0"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server says where it listens");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+both!(
+    acknowledged_writes_survive_sigkill,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut rng = fastrand::Rng::with_seed(20);
+        for round in 0..20 {
+            let url = app.database_url.clone();
+            let (mut child, addr) = tokio::task::spawn_blocking(move || start_server(&url))
+                .await
+                .expect("started");
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut writers = Vec::new();
+            for w in 0..4 {
+                let (client, admin, addr) = (app.client.clone(), admin.clone(), addr.clone());
+                let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+                writers.push(tokio::spawn(async move {
+                    let mut n = 0;
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        n += 1;
+                        let name = format!("Crash theme {round} {w} {n}");
+                        let res = client
+                            .post(format!("http://{addr}/graphql"))
+                            .bearer_auth(&admin)
+                            .json(&json!({
+                                "query": "mutation($i: CreateThemeInput!) { createTheme(input: $i) { slug } }",
+                                "variables": { "i": { "name": name } }
+                            }))
+                            .send()
+                            .await;
+                        let Ok(res) = res else { break };
+                        let Ok(body) = res.json::<Value>().await else { break };
+                        if let Some(slug) = body["data"]["createTheme"]["slug"].as_str() {
+                            acknowledged
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(slug.to_owned());
+                        }
+                    }
+                }));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(rng.u64(50..300))).await;
+            child.kill().expect("SIGKILL");
+            let _ = child.wait();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            for w in writers {
+                let _ = w.await;
+            }
+        }
+        // Every acknowledged write is there, after a restart.
+        let url = app.database_url.clone();
+        let (mut child, addr) = tokio::task::spawn_blocking(move || start_server(&url))
+            .await
+            .expect("started");
+        let acked = acknowledged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        assert!(
+            acked.len() > 20,
+            "only {} writes were acknowledged",
+            acked.len()
+        );
+        for slug in &acked {
+            let res: Value = app
+                .client
+                .post(format!("http://{addr}/graphql"))
+                .json(&json!({ "query": "query($s: String) { theme(slug: $s) { slug } }", "variables": { "s": slug } }))
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(res["data"]["theme"]["slug"], slug.as_str(), "lost: {slug}");
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        // The database is intact.
+        use sea_orm::ConnectionTrait;
+        let check = if app.database_url.starts_with("sqlite") {
+            "PRAGMA integrity_check"
+        } else {
+            "SELECT 'ok' AS integrity_check FROM theme LIMIT 1"
+        };
+        let row = app
+            .db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.backend(),
+                check.to_owned(),
+            ))
+            .await
+            .expect("check")
+            .expect("a row");
+        let verdict: String = row.try_get_by_index(0).expect("verdict");
+        assert_eq!(verdict, "ok");
+        // Audit entries and feed entries were written with their themes, or not at all.
+        assert_eq!(
+            app.count("change_log").await,
+            app.count("audit_entry").await,
+            "every audited write has its change-feed entry"
+        );
+    }
+);
