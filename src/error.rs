@@ -84,6 +84,14 @@ impl AppError {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        // Two writers can pass the same uniqueness check at once; the database refuses the
+        // second. That is a conflict for the client, told without the database's own words.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            tracing::info!(error = %err, "unique constraint refused a write");
+            return Self::Conflict(
+                "another write created the same unique value (a slug, code or key) at the same time; read again and retry".to_owned(),
+            );
+        }
         Self::Internal(Box::new(err))
     }
 }

@@ -462,3 +462,98 @@ both!(
         );
     }
 );
+
+both!(
+    racing_unique_writes_are_conflicts_and_never_show_internals,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let before = app.count("theme").await;
+        let tries = (0..12).map(|_| {
+            app.query_as(
+                Some(&admin),
+                "mutation { createTheme(input: { name: \"Padel and pickleball\" }) { slug } }",
+                json!({}),
+            )
+        });
+        let answers = futures_util::future::join_all(tries).await;
+        let ok = answers.iter().filter(|a| a.get("errors").is_none()).count();
+        assert_eq!(ok, 1, "{answers:?}");
+        for a in answers.iter().filter(|a| a.get("errors").is_some()) {
+            let code = a["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(["BAD_USER_INPUT", "CONFLICT"].contains(&code), "{a}");
+            let text = a.to_string().to_lowercase();
+            for leak in [
+                "duplicate key",
+                "unique constraint",
+                "sqlstate",
+                "insert into",
+            ] {
+                assert!(!text.contains(leak), "internal detail shown: {a}");
+            }
+        }
+        assert_eq!(app.count("theme").await, before + 1);
+    }
+);
+
+both!(
+    sigterm_lets_requests_in_flight_finish,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let url = app.database_url.clone();
+        let (mut child, addr) = tokio::task::spawn_blocking(move || start_server(&url))
+            .await
+            .expect("started");
+        let indescat = app
+            .data("{ cluster(slug: \"indescat\") { id } }", json!({}))
+            .await["cluster"]["id"]
+            .clone();
+        let mut csv = String::from("external_id,name,type,country_code\n");
+        for i in 0..4_000 {
+            csv.push_str(&format!("term-{i},Terminating Company {i},sme,ES\n"));
+        }
+        let client = app.client.clone();
+        let target = format!("http://{addr}/graphql");
+        let in_flight = tokio::spawn(async move {
+            client
+                .post(target)
+                .bearer_auth(&admin)
+                .json(&json!({
+                    "query": "mutation($i: ImportOrganisationsInput!) { importOrganisations(input: $i) { organisationsCreated } }",
+                    "variables": { "i": { "cluster": indescat, "format": "CSV", "data": csv } }
+                }))
+                .send()
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let pid = child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let res = in_flight
+            .await
+            .expect("joined")
+            .expect("the request in flight is answered");
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(
+            body["data"]["importOrganisations"]["organisationsCreated"], 4000,
+            "{body}"
+        );
+        let exit = tokio::task::spawn_blocking(move || child.wait().expect("exits"))
+            .await
+            .expect("joined");
+        assert!(exit.success(), "{exit:?}");
+        // Once it has stopped, nothing answers.
+        assert!(
+            app.client
+                .get(format!("http://{addr}/health"))
+                .send()
+                .await
+                .is_err()
+        );
+    }
+);
