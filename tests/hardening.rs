@@ -557,3 +557,73 @@ both!(
         );
     }
 );
+
+/// The fuzzer, installed from its pinned requirements once per test process.
+fn schemathesis() -> std::path::PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    let st = dir.join(".venv/bin/st");
+    if !st.exists() {
+        let ok = std::process::Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(dir.join(".venv/bin/pip"))
+                .args(["install", "-q", "-r", "requirements.txt"])
+                .current_dir(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(ok, "schemathesis could not be installed");
+    }
+    st
+}
+
+both!(
+    schema_driven_fuzzing_finds_no_server_errors,
+    |app: TestApp| async move {
+        let st = schemathesis();
+        let admin = app.key(Role::Admin, None, None).await;
+        let url = app.url("/graphql");
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(st)
+                .args([
+                    "run",
+                    &url,
+                    "--max-examples",
+                    "15",
+                    "--seed",
+                    "20261123",
+                    "--checks",
+                    "no_server_error",
+                    "--header",
+                    &format!("Authorization: Bearer {admin}"),
+                ])
+                .env("SCHEMATHESIS_HOOKS", "hooks")
+                .env(
+                    "PYTHONPATH",
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz"),
+                )
+                .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz"))
+                .output()
+                .expect("schemathesis runs")
+        })
+        .await
+        .expect("finished");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = report
+            .lines()
+            .find(|l| l.contains("generated"))
+            .unwrap_or_default()
+            .to_owned();
+        eprintln!("schemathesis: {}", summary.trim());
+        assert!(summary.contains("passed"), "{summary}");
+        assert!(!report.contains("failures"), "{report}");
+    }
+);
