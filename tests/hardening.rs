@@ -627,3 +627,43 @@ both!(
         assert!(!report.contains("failures"), "{report}");
     }
 );
+
+both!(
+    websocket_operations_meet_the_same_limits,
+    |app: TestApp| async move {
+        let deep = "subscription { events { event { organisers { nodes { cluster { memberships { nodes {
+            organisation { memberships { nodes { cluster { memberships { nodes { role } } } } } } } } } } } } } }";
+        let url = format!("ws://{}/graphql/ws", app.addr);
+        let dir = support::js_dir();
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut child = std::process::Command::new("node")
+                .args(["subscribe.mjs", &url, deep, "{}"])
+                .current_dir(dir)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("node starts");
+            let stdout = child.stdout.take().expect("stdout");
+            let mut seen = String::new();
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains("next") || line.contains("error") || line.contains("complete") {
+                    break;
+                }
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            seen
+        });
+        let text = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("an answer within 30 s")
+            .expect("joined");
+        assert!(text.contains("QUERY_TOO_DEEP"), "{text}");
+    }
+);

@@ -21,6 +21,30 @@ struct Connection {
 }
 
 impl Connection {
+    /// The query limits of HTTP apply over WebSocket too.
+    fn refused(&self, request: &Request) -> Option<Response> {
+        let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+        let variables = match request.variables.clone().into_value().into_json() {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        match super::cost::analyse(
+            &doc,
+            request.operation_name.as_deref(),
+            &variables,
+            &self.state.limits,
+        ) {
+            Ok(_) => None,
+            Err(refusal) => {
+                let mut e = async_graphql::ServerError::new(refusal.message, None);
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", refusal.code);
+                e.extensions = Some(ext);
+                Some(Response::from_errors(vec![e]))
+            }
+        }
+    }
+
     fn prepare(&self, request: Request, session: Option<&Data>) -> (Request, Loaders) {
         let loaders = Loaders::new(self.state.db.clone());
         let mut request = request.data(self.state.bus.clone());
@@ -36,6 +60,9 @@ impl Connection {
 
 impl Executor for Connection {
     async fn execute(&self, request: Request) -> Response {
+        if let Some(refused) = self.refused(&request) {
+            return refused;
+        }
         let (request, loaders) = self.prepare(request, None);
         let passes = loaders.passes();
         passes
@@ -48,6 +75,9 @@ impl Executor for Connection {
         request: Request,
         session: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        if let Some(refused) = self.refused(&request) {
+            return Box::pin(futures_util::stream::once(async move { refused }));
+        }
         let (request, loaders) = self.prepare(request, session.as_deref());
         self.state
             .schema
