@@ -667,3 +667,48 @@ both!(
         assert!(text.contains("QUERY_TOO_DEEP"), "{text}");
     }
 );
+
+both!(refused_requests_write_nothing, |app: TestApp| async move {
+    let admin = app.key(Role::Admin, None, None).await;
+    let before = app.count("theme").await;
+    let create = "mutation { createTheme(input: { name: \"Should not exist\" }) { slug } }";
+    let admin = &admin;
+    let send = |req: reqwest::RequestBuilder| async move {
+        let res = req.bearer_auth(admin).send().await.expect("request");
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        (status, code(&body).to_owned())
+    };
+    // A batch of mutations.
+    let batch: Vec<Value> = (0..500).map(|_| json!({ "query": create })).collect();
+    let got = send(app.client.post(app.url("/graphql")).json(&batch)).await;
+    assert_eq!(got, (400, "BAD_REQUEST".to_owned()));
+    // A mutation over GET.
+    let mut url = reqwest::Url::parse(&app.url("/graphql")).expect("url");
+    url.query_pairs_mut().append_pair("query", create);
+    let got = send(app.client.get(url)).await;
+    assert_eq!(got, (405, "METHOD_NOT_ALLOWED".to_owned()));
+    // A mutation as text/plain (what a cross-site form could send).
+    let got = send(
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", "text/plain")
+            .body(json!({ "query": create }).to_string()),
+    )
+    .await;
+    assert_eq!(got, (415, "UNSUPPORTED_MEDIA_TYPE".to_owned()));
+    // An oversized body.
+    let padding = " ".repeat(200 * 1024);
+    let got = send(
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(json!({ "query": format!("{create}{padding}") }).to_string()),
+    )
+    .await;
+    assert_eq!(got.0, 413);
+    // A page over the maximum.
+    let (status, body) = post(&app, None, "{ clusters(first: 1000) { totalCount } }").await;
+    assert_eq!((status, code(&body)), (200, "BAD_USER_INPUT"));
+    assert_eq!(app.count("theme").await, before);
+});
