@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_directory;
 mod m20261123_000002_writes;
 mod m20261123_000003_change_log;
+mod m20261123_000004_page_indexes;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_directory::Migration),
             Box::new(m20261123_000002_writes::Migration),
             Box::new(m20261123_000003_change_log::Migration),
+            Box::new(m20261123_000004_page_indexes::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Keyset (cursor) pagination over any table: one page of a top-level list, or one page per
-//! parent for nested lists in a single statement (`ROW_NUMBER() OVER (PARTITION BY parent)`).
+//! parent for nested lists in a single statement (a limited subquery per parent, joined by
+//! `UNION ALL`).
 //! Pages never use OFFSET, so a page deep in a list costs what the first page costs.
 
 use crate::error::{AppError, AppResult};
@@ -7,8 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Cond, Expr, ExprTrait, Order, OverStatement, Query, SelectStatement,
-    SqliteQueryBuilder, WindowStatement,
+    Alias, Asterisk, Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder,
+    UnionType,
 };
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
 use serde::{Deserialize, Serialize};
@@ -393,23 +394,38 @@ impl Nested {
         parents: &[i64],
     ) -> AppResult<HashMap<i64, Page<M>>> {
         let (sort, req) = (&self.sort, &self.page);
-        let mut inner = windowed(self.query.clone(), sort, req);
-        inner.and_where(self.partition_expr().is_in(parents.iter().copied()));
         let order = sort.order(req.backward);
-        let mut window = WindowStatement::new();
-        window
-            .add_partition_by(self.partition_expr())
-            .order_by_expr(sort.key_expr(), order.clone())
-            .order_by_expr(sort.id_expr(), order);
-        inner
-            .expr_as(self.partition_expr(), Alias::new("_p"))
-            .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("_rn"));
+        // One limited subquery per parent, so that each reads only its page through the
+        // parent's index, joined by UNION ALL into one statement.
+        let mut union: Option<SelectStatement> = None;
+        for (i, parent) in parents.iter().enumerate() {
+            let mut part = windowed(self.query.clone(), sort, req);
+            part.and_where(self.partition_expr().eq(*parent))
+                .expr_as(self.partition_expr(), Alias::new("_p"))
+                .order_by_expr(sort.key_expr(), order.clone())
+                .order_by_expr(sort.id_expr(), order.clone())
+                .limit(req.limit + 1);
+            let wrapped = Query::select()
+                .column(Asterisk)
+                .from_subquery(part, Alias::new(format!("p{i}")))
+                .to_owned();
+            union = Some(match union {
+                None => wrapped,
+                Some(mut u) => {
+                    u.union(UnionType::All, wrapped);
+                    u
+                }
+            });
+        }
+        let Some(union) = union else {
+            return Ok(HashMap::new());
+        };
         let outer = Query::select()
             .column(Asterisk)
-            .from_subquery(inner, Alias::new("t"))
-            .and_where(Expr::col(Alias::new("_rn")).lte(req.limit as i64 + 1))
+            .from_subquery(union, Alias::new("t"))
             .order_by(Alias::new("_p"), Order::Asc)
-            .order_by(Alias::new("_rn"), Order::Asc)
+            .order_by(Alias::new("_k"), order.clone())
+            .order_by(Alias::new("id"), order)
             .to_owned();
         let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
         for row in db.query_all(&outer).await? {
