@@ -22,6 +22,8 @@ impl MigrationTrait for Migration {
                         .col(*parent)
                         .col("created_at")
                         .col("id")
+                        // A start killed while building the index must not stop the next one.
+                        .if_not_exists()
                         .to_owned(),
                 )
                 .await?;
@@ -32,7 +34,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (name, _) in INDEXES {
             manager
-                .drop_index(Index::drop().name(*name).table("membership").to_owned())
+                .drop_index(
+                    Index::drop()
+                        .name(*name)
+                        .table("membership")
+                        .if_exists()
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())
