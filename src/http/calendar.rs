@@ -76,14 +76,8 @@ fn plain(status: StatusCode, message: String) -> Response {
 
 /// Answers with a calendar, tagged for revalidation.
 fn calendar_response(state: &AppState, headers: &HeaderMap, body: String) -> Response {
-    let tag = format!("\"{}\"", &super::apq::hash(&body)[..32]);
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == tag)
-        });
+    let etag = super::weak_etag(&body);
+    let fresh = super::not_modified(headers, &etag);
     let cache = format!("public, max-age={}", state.cache_max_age);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
@@ -96,7 +90,7 @@ fn calendar_response(state: &AppState, headers: &HeaderMap, body: String) -> Res
             .into_response()
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("W/{tag}")) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&cache) {

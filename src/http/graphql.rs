@@ -338,9 +338,7 @@ fn cacheable(
     } else {
         format!("public, max-age={}", state.cache_max_age)
     };
-    // Weak, because compression gives the same answer other bytes.
-    let tag = format!("\"{}\"", &super::apq::hash(&bytes.text)[..32]);
-    let etag = format!("W/{tag}");
+    let etag = super::weak_etag(&bytes.text);
     if let Ok(v) = HeaderValue::from_str(&cache_control) {
         parts.headers.insert(header::CACHE_CONTROL, v);
     }
@@ -351,15 +349,7 @@ fn cacheable(
         header::VARY,
         HeaderValue::from_static("accept, authorization"),
     );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == tag || t == "*")
-        });
-    if matches && !bytes.has_errors {
+    if super::not_modified(headers, &etag) && !bytes.has_errors {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         return axum::response::Response::from_parts(parts, Body::empty());
@@ -380,20 +370,7 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     let Ok(doc) = async_graphql::parser::parse_query(query) else {
         return false;
     };
-    let op = match (&doc.operations, operation_name) {
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(&op.node),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|o| &o.node)
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
-            if ops.len() == 1 {
-                ops.values().next().map(|o| &o.node)
-            } else {
-                None
-            }
-        }
-    };
-    op.is_some_and(|op| op.ty != OperationType::Query)
+    super::cost::operation(&doc, operation_name).is_some_and(|op| op.ty != OperationType::Query)
 }
 
 async fn execute(

@@ -47,6 +47,25 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The entity tag of an answer's body: weak, because compression sends the same answer as other
+/// bytes.
+pub fn weak_etag(body: &str) -> String {
+    format!("W/\"{}\"", &apq::hash(body)[..32])
+}
+
+/// Whether the client's `If-None-Match` already names `etag` (or `*`), so `304` will do.
+pub fn not_modified(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    let tag = etag.trim_start_matches("W/");
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == tag || t == "*")
+        })
+}
+
 /// `GET /export.ndjson`: every public row as NDJSON, streamed in constant memory, ending with the
 /// change-feed cursor to continue from.
 async fn export(
