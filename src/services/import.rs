@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::access::managed_organisations;
 use crate::services::audit::{self, Entry, Operation};
 use crate::services::organisation::{check_organisation_fields, pack_nace};
-use crate::services::validate::{Check, slugify};
+use crate::services::validate::{Check, first_free, slugify};
 use crate::services::write::Write;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -620,15 +620,7 @@ pub async fn import(
                 }
             }
             None => {
-                let base = slugify(&row.org.name);
-                let slug = if taken.contains(&base) {
-                    (2..)
-                        .map(|k| format!("{base}-{k}"))
-                        .find(|s| !taken.contains(s))
-                        .unwrap_or(base)
-                } else {
-                    base
-                };
+                let slug = first_free(slugify(&row.org.name), &taken);
                 taken.insert(slug.clone());
                 let public_id = Uuid::new_v4();
                 let mut active = organisation::Model {

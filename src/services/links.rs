@@ -3,7 +3,7 @@
 
 use crate::entities::{region, theme};
 use crate::error::AppResult;
-use crate::services::validate::Check;
+use crate::services::validate::{Check, first_free, slugify};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::BTreeSet;
@@ -38,6 +38,69 @@ pub async fn theme_ids(
         );
     }
     Ok(found.into_iter().map(|t| t.id).collect())
+}
+
+/// The theme ids of `input.themes` when the input gives themes.
+pub async fn theme_ids_of(
+    db: &impl ConnectionTrait,
+    check: &mut Check,
+    slugs: Option<&Vec<String>>,
+) -> AppResult<Option<Vec<i64>>> {
+    match slugs {
+        Some(slugs) => Ok(Some(theme_ids(db, check, "input.themes", slugs).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A free slug of `table` made from `name`: the slug of the name, else with `-2`, `-3`, ...
+pub async fn free_slug(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    name: &str,
+) -> AppResult<String> {
+    let base = slugify(name);
+    let q = Query::select()
+        .column(Alias::new("slug"))
+        .from(Alias::new(table))
+        .and_where(
+            Expr::col(Alias::new("slug"))
+                .eq(base.clone())
+                .or(Expr::col(Alias::new("slug")).like(format!("{base}-%"))),
+        )
+        .to_owned();
+    let mut taken = std::collections::HashSet::new();
+    for row in db.query_all(&q).await? {
+        taken.insert(row.try_get::<String>("", "slug")?);
+    }
+    Ok(first_free(base, &taken))
+}
+
+/// Records an error of `input.slug` when a row of `table` other than `id` has `slug`.
+pub async fn slug_free(
+    db: &impl ConnectionTrait,
+    check: &mut Check,
+    table: &'static str,
+    what: &str,
+    slug: &str,
+    id: i64,
+) -> AppResult<()> {
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("slug")).eq(slug))
+        .and_where(Expr::col(Alias::new("id")).ne(id))
+        .to_owned();
+    let taken: i64 = match db.query_one(&q).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    if taken > 0 {
+        check.fail(
+            "input.slug",
+            format!("the slug `{slug}` is taken by another {what}"),
+        );
+    }
+    Ok(())
 }
 
 /// The region with this NUTS code; an unknown code is an error of `field`.

@@ -280,6 +280,17 @@ pub fn slugify(name: &str) -> String {
     }
 }
 
+/// `base` if it is not taken, else the first of `base-2`, `base-3`, ... that is not.
+pub fn first_free(base: String, taken: &std::collections::HashSet<String>) -> String {
+    if !taken.contains(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|s| !taken.contains(s))
+        .unwrap_or(base)
+}
+
 /// The unaccented form of common Latin letters.
 fn fold_accent(c: char) -> Vec<char> {
     let plain = match c {

@@ -6,17 +6,17 @@
 
 use super::{begin, id_of, patch, set};
 use crate::domain::{ClusterKind, LabelLevel};
-use crate::entities::{cluster, cluster_label, event_organiser, organisation};
+use crate::entities::{cluster, cluster_label, organisation};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Cluster, ClusterLabel};
 use crate::services::access::{Need, Owner};
-use crate::services::links::{place, set_themes, theme_ids};
-use crate::services::validate::{Check, slugify};
+use crate::services::links::{free_slug, place, set_themes, slug_free, theme_ids_of};
+use crate::services::validate::Check;
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// A new cluster.
 #[derive(InputObject)]
@@ -135,17 +135,7 @@ async fn check_cluster(
         )
         .await?;
     }
-    let taken = cluster::Entity::find()
-        .filter(cluster::Column::Slug.eq(draft.slug.clone()))
-        .filter(cluster::Column::Id.ne(draft.id))
-        .count(&w.txn)
-        .await?;
-    if taken > 0 {
-        check.fail(
-            "input.slug",
-            format!("the slug `{}` is taken by another cluster", draft.slug),
-        );
-    }
+    slug_free(&w.txn, check, "cluster", "cluster", &draft.slug, draft.id).await?;
     Ok(())
 }
 
@@ -172,35 +162,6 @@ async fn organisation_id(
         check.fail(field, "no organisation has this id");
     }
     Ok(found.map(|o| o.id))
-}
-
-/// A free slug made from `name`: `name`, else `name-2`, `name-3`, ...
-pub async fn free_slug(
-    db: &impl ConnectionTrait,
-    table: &'static str,
-    name: &str,
-) -> AppResult<String> {
-    let base = slugify(name);
-    let q = Query::select()
-        .column(Alias::new("slug"))
-        .from(Alias::new(table))
-        .and_where(
-            Expr::col(Alias::new("slug"))
-                .eq(base.clone())
-                .or(Expr::col(Alias::new("slug")).like(format!("{base}-%"))),
-        )
-        .to_owned();
-    let mut taken = std::collections::HashSet::new();
-    for row in db.query_all(&q).await? {
-        taken.insert(row.try_get::<String>("", "slug")?);
-    }
-    if !taken.contains(&base) {
-        return Ok(base);
-    }
-    let n = (2..)
-        .find(|n| !taken.contains(&format!("{base}-{n}")))
-        .unwrap_or(2);
-    Ok(format!("{base}-{n}"))
 }
 
 /// The owner of a cluster that lies in `region` (or, without one, in its country).
@@ -237,10 +198,7 @@ impl ClusterMutation {
             Some(id) => organisation_id(&w, &mut check, "input.managingOrganisation", id).await?,
             None => None,
         };
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         let now = chrono::Utc::now();
         let mut draft = cluster::Model {
             id: 0,
@@ -310,10 +268,7 @@ impl ClusterMutation {
                     organisation_id(&w, &mut check, "input.managingOrganisation", &id).await?;
             }
         }
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         check_cluster(&w, &mut check, &mut draft, region.as_deref()).await?;
         check.finish()?;
         if draft.region_id != current.region_id {
@@ -475,21 +430,20 @@ impl ClusterMutation {
     }
 }
 
-/// How many events have the row (`column` of `event_organiser` = `id`) as their only organiser.
+/// How many events have the row (`column` of `event_organiser` = `id`) as their only organiser,
+/// in one statement.
 pub async fn sole_organiser_of(w: &Write, column: &'static str, id: i64) -> AppResult<u64> {
-    let mine: Vec<event_organiser::Model> = event_organiser::Entity::find()
-        .filter(Expr::col(Alias::new(column)).eq(id))
-        .all(&w.txn)
-        .await?;
-    let mut sole = 0;
-    for o in mine {
-        let organisers = event_organiser::Entity::find()
-            .filter(event_organiser::Column::EventId.eq(o.event_id))
-            .count(&w.txn)
-            .await?;
-        if organisers <= 1 {
-            sole += 1;
-        }
-    }
-    Ok(sole)
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_as(Alias::new("event_organiser"), Alias::new("mine"))
+        .and_where(Expr::col((Alias::new("mine"), Alias::new(column))).eq(id))
+        .and_where(Expr::cust(
+            "(SELECT COUNT(*) FROM event_organiser o WHERE o.event_id = mine.event_id) <= 1",
+        ))
+        .to_owned();
+    let n: i64 = match w.txn.query_one(&q).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -6,14 +6,14 @@
 //! Deleting one deletes its participants, KPIs and organiser links; it is refused while it is the
 //! only organiser of an event. The last lead cannot be removed.
 
-use super::cluster::{free_slug, sole_organiser_of};
+use super::cluster::sole_organiser_of;
 use super::{begin, id_of, patch, set};
 use crate::domain::{CollaborationStatus, ParticipantRole};
 use crate::entities::{cluster, collaboration, organisation, participant};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Collaboration, Participant};
 use crate::services::access::Need;
-use crate::services::links::{set_themes, theme_ids};
+use crate::services::links::{free_slug, set_themes, slug_free, theme_ids_of};
 use crate::services::validate::Check;
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -107,20 +107,15 @@ async fn check_collaboration(
         "the last day",
     );
     check.slug("input.slug", &draft.slug);
-    let taken = collaboration::Entity::find()
-        .filter(collaboration::Column::Slug.eq(draft.slug.clone()))
-        .filter(collaboration::Column::Id.ne(draft.id))
-        .count(&w.txn)
-        .await?;
-    if taken > 0 {
-        check.fail(
-            "input.slug",
-            format!(
-                "the slug `{}` is taken by another collaboration",
-                draft.slug
-            ),
-        );
-    }
+    slug_free(
+        &w.txn,
+        check,
+        "collaboration",
+        "collaboration",
+        &draft.slug,
+        draft.id,
+    )
+    .await?;
     Ok(())
 }
 
@@ -215,10 +210,7 @@ impl CollaborationMutation {
             Some(s) => s.trim().to_owned(),
             None => free_slug(&w.txn, "collaboration", &input.name).await?,
         };
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         let now = Utc::now();
         let mut draft = collaboration::Model {
             id: 0,
@@ -281,10 +273,7 @@ impl CollaborationMutation {
         patch(&mut draft.budget_eur, input.budget_eur);
         set(&mut draft.status, input.status);
         patch(&mut draft.website, input.website);
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         check_collaboration(&w, &mut check, &mut draft).await?;
         check.finish()?;
         let mut linked = Vec::new();

@@ -5,14 +5,13 @@
 //! may change or delete it. Cancelling is a change of `status` to `CANCELLED`: the event stays
 //! listed, marked. Deleting an event deletes its organiser and theme links.
 
-use super::cluster::free_slug;
 use super::{begin, id_of, patch, set};
 use crate::domain::{EventFormat, EventStatus};
 use crate::entities::{cluster, collaboration, event, event_organiser, organisation};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::Event;
 use crate::services::access::Need;
-use crate::services::links::{set_themes, theme_ids};
+use crate::services::links::{free_slug, set_themes, slug_free, theme_ids_of};
 use crate::services::live::ChangeKind;
 use crate::services::validate::Check;
 use crate::services::write::Write;
@@ -150,17 +149,7 @@ async fn check_event(w: &Write, check: &mut Check, draft: &mut event::Model) -> 
             "give a place (venue, city or country) or a link to join online",
         );
     }
-    let taken = event::Entity::find()
-        .filter(event::Column::Slug.eq(draft.slug.clone()))
-        .filter(event::Column::Id.ne(draft.id))
-        .count(&w.txn)
-        .await?;
-    if taken > 0 {
-        check.fail(
-            "input.slug",
-            format!("the slug `{}` is taken by another event", draft.slug),
-        );
-    }
+    slug_free(&w.txn, check, "event", "event", &draft.slug, draft.id).await?;
     Ok(())
 }
 
@@ -228,10 +217,7 @@ impl EventMutation {
             Some(s) => s.trim().to_owned(),
             None => free_slug(&w.txn, "event", &input.title).await?,
         };
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         let now = Utc::now();
         let mut draft = event::Model {
             id: 0,
@@ -310,10 +296,7 @@ impl EventMutation {
         patch(&mut draft.language, input.language);
         patch(&mut draft.registration_url, input.registration_url);
         set(&mut draft.status, input.status);
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         check_event(&w, &mut check, &mut draft).await?;
         check.finish()?;
         let mut linked = Vec::new();

@@ -10,7 +10,7 @@ use crate::entities::{interest, offer_need, organisation};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Interest, OfferNeed};
 use crate::services::access::Need;
-use crate::services::links::{set_themes, theme_ids};
+use crate::services::links::{set_themes, theme_ids_of};
 use crate::services::validate::{Check, today};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{NaiveDate, Utc};
@@ -92,10 +92,7 @@ impl OfferNeedMutation {
             .await?;
         w.allow(Need::Manage, &w.organisation_owner(&org).await?)?;
         let mut check = Check::new();
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         let now = Utc::now();
         let mut draft = offer_need::Model {
             id: 0,
@@ -148,10 +145,7 @@ impl OfferNeedMutation {
         patch(&mut draft.description, input.description);
         let new_date = matches!(input.valid_until, MaybeUndefined::Value(_));
         patch(&mut draft.valid_until, input.valid_until);
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         check_offer_need(&mut check, &mut draft, new_date);
         check.finish()?;
         let mut linked = Vec::new();

@@ -7,7 +7,7 @@
 //! participations with it; it is refused while it runs a cluster or is the only organiser of an
 //! event.
 
-use super::cluster::{free_slug, sole_organiser_of};
+use super::cluster::sole_organiser_of;
 use super::{begin, id_of, patch, set};
 use crate::domain::{MembershipRole, OrganisationType, SizeClass, Visibility};
 use crate::entities::{cluster, contact, membership, organisation};
@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Contact, Membership, Organisation};
 use crate::services::access::{Need, Owner};
 use crate::services::import::{ImportFormat, ImportReport, import};
-use crate::services::links::{place, set_themes, theme_ids};
+use crate::services::links::{free_slug, place, set_themes, slug_free, theme_ids_of};
 use crate::services::organisation::{check_organisation_fields, pack_nace};
 use crate::services::validate::Check;
 use crate::services::write::Write;
@@ -175,17 +175,15 @@ pub async fn check_organisation(
         )
         .await?;
     }
-    let taken = organisation::Entity::find()
-        .filter(organisation::Column::Slug.eq(draft.slug.clone()))
-        .filter(organisation::Column::Id.ne(draft.id))
-        .count(&w.txn)
-        .await?;
-    if taken > 0 {
-        check.fail(
-            "input.slug",
-            format!("the slug `{}` is taken by another organisation", draft.slug),
-        );
-    }
+    slug_free(
+        &w.txn,
+        check,
+        "organisation",
+        "organisation",
+        &draft.slug,
+        draft.id,
+    )
+    .await?;
     if let Some(ext) = &draft.external_id {
         let taken = organisation::Entity::find()
             .filter(organisation::Column::ExternalId.eq(ext.clone()))
@@ -279,10 +277,7 @@ impl OrganisationMutation {
             Some(s) => s.trim().to_owned(),
             None => free_slug(&w.txn, "organisation", &input.name).await?,
         };
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         let now = chrono::Utc::now();
         let mut draft = organisation::Model {
             id: 0,
@@ -364,10 +359,7 @@ impl OrganisationMutation {
             }
             MaybeUndefined::Value(code) => Some(code),
         };
-        let themes = match &input.themes {
-            Some(slugs) => Some(theme_ids(&w.txn, &mut check, "input.themes", slugs).await?),
-            None => None,
-        };
+        let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
         check_organisation(&w, &mut check, &mut draft, region.as_deref()).await?;
         check.finish()?;
         if draft.region_id != current.region_id && owner.clusters.is_empty() {

@@ -6,7 +6,7 @@ use crate::entities::{region, theme};
 use crate::error::{AppError, AppResult};
 use crate::graphql::types::{Region, Theme};
 use crate::services::access::{Need, Owner};
-use crate::services::links::region_by_code;
+use crate::services::links::{region_by_code, slug_free};
 use crate::services::validate::{Check, slugify};
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -114,13 +114,7 @@ impl ReferenceMutation {
         check.text("input.name", &mut draft.name, 1, 100);
         check.opt_text("input.description", &mut draft.description, 2000);
         check.slug("input.slug", &draft.slug);
-        let taken = theme::Entity::find()
-            .filter(theme::Column::Slug.eq(draft.slug.clone()))
-            .count(&w.txn)
-            .await?;
-        if taken > 0 {
-            check.fail("input.slug", format!("the slug `{}` is taken", draft.slug));
-        }
+        slug_free(&w.txn, &mut check, "theme", "theme", &draft.slug, draft.id).await?;
         check.finish()?;
         let saved = w.create::<theme::Entity>("Theme", draft).await?;
         w.commit().await?;
