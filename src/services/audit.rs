@@ -50,6 +50,29 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
+/// One audit row: who (from the actor), what and when.
+fn row(
+    actor: &Actor,
+    operation: Operation,
+    entity_type: &str,
+    entity_id: Uuid,
+    fields: String,
+    at: chrono::DateTime<Utc>,
+) -> audit_entry::ActiveModel {
+    audit_entry::ActiveModel {
+        public_id: Set(Uuid::new_v4()),
+        at: Set(at),
+        key_id: Set(actor.caller.key_id()),
+        role: Set(actor.caller.role_name().to_owned()),
+        operation: Set(operation.name().to_owned()),
+        entity_type: Set(entity_type.to_owned()),
+        entity_id: Set(entity_id),
+        fields: Set(fields),
+        request_id: Set(actor.request_id.clone().filter(|r| !r.is_empty())),
+        ..Default::default()
+    }
+}
+
 /// Appends one entry; call it inside the write's transaction.
 pub async fn record(
     db: &impl ConnectionTrait,
@@ -59,18 +82,14 @@ pub async fn record(
     entity_id: Uuid,
     fields: &[&str],
 ) -> AppResult<()> {
-    audit_entry::ActiveModel {
-        public_id: Set(Uuid::new_v4()),
-        at: Set(Utc::now()),
-        key_id: Set(actor.caller.key_id()),
-        role: Set(actor.caller.role_name().to_owned()),
-        operation: Set(operation.name().to_owned()),
-        entity_type: Set(entity_type.to_owned()),
-        entity_id: Set(entity_id),
-        fields: Set(fields.join(",")),
-        request_id: Set(actor.request_id.clone().filter(|r| !r.is_empty())),
-        ..Default::default()
-    }
+    row(
+        actor,
+        operation,
+        entity_type,
+        entity_id,
+        fields.join(","),
+        Utc::now(),
+    )
     .insert(db)
     .await?;
     crate::services::changes::record(db, &[(entity_type, entity_id, operation.feed())]).await
@@ -103,17 +122,15 @@ pub async fn record_many(
     crate::services::changes::record(db, &feed).await?;
     let rows: Vec<audit_entry::ActiveModel> = entries
         .into_iter()
-        .map(|e| audit_entry::ActiveModel {
-            public_id: Set(Uuid::new_v4()),
-            at: Set(now),
-            key_id: Set(actor.caller.key_id()),
-            role: Set(actor.caller.role_name().to_owned()),
-            operation: Set(e.operation.name().to_owned()),
-            entity_type: Set(e.entity_type.to_owned()),
-            entity_id: Set(e.entity_id),
-            fields: Set(e.fields),
-            request_id: Set(actor.request_id.clone().filter(|r| !r.is_empty())),
-            ..Default::default()
+        .map(|e| {
+            row(
+                actor,
+                e.operation,
+                e.entity_type,
+                e.entity_id,
+                e.fields,
+                now,
+            )
         })
         .collect();
     for chunk in rows.chunks(1000) {
