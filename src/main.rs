@@ -160,7 +160,7 @@ async fn import(db: &Database, args: ImportArgs) -> Result<(), AppError> {
 async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
     use cluster_directory::domain::Role;
     use cluster_directory::services::access::Caller;
-    use cluster_directory::services::audit::{Actor, Operation};
+    use cluster_directory::services::audit::Actor;
     use cluster_directory::services::keys::{self, NewKey};
     use cluster_directory::services::write::Write;
 
@@ -183,8 +183,8 @@ async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
                 _ => Role::Reader,
             };
             let w = Write::begin(db, actor).await?;
-            let (key, secret) = keys::create(
-                &w.txn,
+            let (key, secret) = keys::issue(
+                &w,
                 &NewKey {
                     name,
                     role,
@@ -192,13 +192,6 @@ async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
                     cluster,
                     expires_at,
                 },
-            )
-            .await?;
-            w.audit(
-                Operation::Create,
-                "ApiKey",
-                key.public_id,
-                &["name", "role"],
             )
             .await?;
             w.commit().await?;
@@ -228,16 +221,7 @@ async fn keys(db: &Database, command: KeysCommand) -> Result<(), AppError> {
         KeysCommand::Revoke { key } => {
             let w = Write::begin(db, actor).await?;
             let found = keys::find(&w.txn, &key).await?;
-            if found.revoked_at.is_none() {
-                let revoked = keys::revoke(&w.txn, found).await?;
-                w.audit(
-                    Operation::Update,
-                    "ApiKey",
-                    revoked.public_id,
-                    &["revokedAt"],
-                )
-                .await?;
-            }
+            keys::withdraw(&w, found).await?;
             w.commit().await?;
             eprintln!("key {key} is revoked");
         }

@@ -134,6 +134,41 @@ pub async fn create(
     Ok((model, secret))
 }
 
+/// Creates a key inside a write and audits it; returns it with its secret.
+pub async fn issue(
+    w: &crate::services::write::Write,
+    key: &NewKey,
+) -> AppResult<(api_key::Model, String)> {
+    let (created, secret) = create(&w.txn, key).await?;
+    w.audit(
+        crate::services::audit::Operation::Create,
+        "ApiKey",
+        created.public_id,
+        &["name", "role", "region", "cluster", "expiresAt"],
+    )
+    .await?;
+    Ok((created, secret))
+}
+
+/// Revokes a key inside a write, auditing it when it was not revoked yet.
+pub async fn withdraw(
+    w: &crate::services::write::Write,
+    key: api_key::Model,
+) -> AppResult<api_key::Model> {
+    if key.revoked_at.is_some() {
+        return Ok(key);
+    }
+    let revoked = revoke(&w.txn, key).await?;
+    w.audit(
+        crate::services::audit::Operation::Update,
+        "ApiKey",
+        revoked.public_id,
+        &["revokedAt"],
+    )
+    .await?;
+    Ok(revoked)
+}
+
 /// Every key, newest first.
 pub async fn list(db: &impl ConnectionTrait) -> AppResult<Vec<api_key::Model>> {
     Ok(api_key::Entity::find()

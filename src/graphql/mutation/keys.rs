@@ -8,7 +8,6 @@ use crate::graphql::connection::{PageArgs, top};
 use crate::graphql::loader::Loaders;
 use crate::graphql::node::global_id;
 use crate::services::access::{Need, Owner};
-use crate::services::audit::Operation;
 use crate::services::keys::{self, NewKey};
 use crate::services::page::{KeyKind, Sort};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -212,8 +211,8 @@ impl KeyMutation {
     ) -> async_graphql::Result<CreatedApiKey> {
         let w = begin(ctx).await?;
         w.allow(Need::Admin, &Owner::default())?;
-        let (key, secret) = keys::create(
-            &w.txn,
+        let (key, secret) = keys::issue(
+            &w,
             &NewKey {
                 name: input.name,
                 role: input.role,
@@ -230,13 +229,6 @@ impl KeyMutation {
             } => AppError::bad_input(format!("input.{f}"), message),
             other => other,
         })?;
-        w.audit(
-            Operation::Create,
-            "ApiKey",
-            key.public_id,
-            &["name", "role", "region", "cluster", "expiresAt"],
-        )
-        .await?;
         w.commit().await?;
         Ok(CreatedApiKey {
             key: ApiKey(key),
@@ -256,13 +248,7 @@ impl KeyMutation {
             Ok((kind, uuid)) if kind == "ApiKey" => uuid.to_string(),
             _ => id,
         };
-        let key = keys::find(&w.txn, &lookup).await?;
-        let was_revoked = key.revoked_at.is_some();
-        let key = keys::revoke(&w.txn, key).await?;
-        if !was_revoked {
-            w.audit(Operation::Update, "ApiKey", key.public_id, &["revokedAt"])
-                .await?;
-        }
+        let key = keys::withdraw(&w, keys::find(&w.txn, &lookup).await?).await?;
         w.commit().await?;
         Ok(ApiKey(key))
     }
