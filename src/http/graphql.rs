@@ -204,18 +204,7 @@ pub async fn get(
         Ok(found) => found,
         Err(response) => return response,
     };
-    if is_mutation(&query, params.operation_name.as_deref()) {
-        let mut resp = request_error(
-            media,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations are only accepted over POST",
-        );
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return resp;
-    }
-    let response = execute(&state, peer, &headers, query, params, media).await;
+    let response = execute(&state, peer, &headers, query, params, media, true).await;
     cacheable(&state, &headers, response)
 }
 
@@ -261,7 +250,7 @@ pub async fn post(
         Ok(found) => found,
         Err(response) => return response,
     };
-    execute(&state, peer, &headers, query, params, media).await
+    execute(&state, peer, &headers, query, params, media, false).await
 }
 
 /// The query a request runs: its own, or the persisted one its hash names.
@@ -365,14 +354,6 @@ struct ResponseBody {
     has_errors: bool,
 }
 
-/// Whether the operation the request would run is a mutation (or subscription).
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    super::cost::operation(&doc, operation_name).is_some_and(|op| op.ty != OperationType::Query)
-}
-
 async fn execute(
     state: &AppState,
     peer: SocketAddr,
@@ -380,7 +361,24 @@ async fn execute(
     query: String,
     params: Params,
     media: Media,
+    over_get: bool,
 ) -> axum::response::Response {
+    // Parsed here once for the GET rule and the limits; the schema parses it again to run it.
+    let doc = async_graphql::parser::parse_query(&query).ok();
+    let operation = doc
+        .as_ref()
+        .and_then(|d| super::cost::operation(d, params.operation_name.as_deref()));
+    if over_get && operation.is_some_and(|op| op.ty != OperationType::Query) {
+        let mut resp = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations are only accepted over POST",
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -404,11 +402,11 @@ async fn execute(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(|v| RequestId(v.chars().take(64).collect()));
-    let analysis = match async_graphql::parser::parse_query(&query) {
-        Ok(doc) => {
+    let analysis = match &doc {
+        Some(doc) => {
             let empty = Map::new();
             match super::cost::analyse(
-                &doc,
+                doc,
                 params.operation_name.as_deref(),
                 params.variables.as_ref().unwrap_or(&empty),
                 &state.limits,
@@ -433,7 +431,7 @@ async fn execute(
             }
         }
         // Execution reports the syntax error.
-        Err(_) => None,
+        None => None,
     };
     let who = match &caller {
         crate::services::access::Caller::Key(k) => format!("key:{}", k.key_id),
