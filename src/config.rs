@@ -170,8 +170,9 @@ pub struct ServeArgs {
     /// `max-age` of cacheable answers to GET queries, in seconds.
     #[arg(long, env = "CACHE_MAX_AGE", default_value_t = 60)]
     pub cache_max_age: u32,
-    /// Most database connections in the pool.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    /// Most database connections in the pool. More than a few per core only adds switching
+    /// between database processes (docs/benchmarks.md).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub max_connections: u32,
 }
 

@@ -7,6 +7,11 @@ use cluster_directory::error::AppError;
 use cluster_directory::{graphql, services, startup::Application, telemetry};
 use std::process::ExitCode;
 
+/// mimalloc: many small, short-lived allocations per request from several threads, where it
+/// measured faster than the system allocator (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -65,6 +65,7 @@ impl Application {
             persisted: Default::default(),
             bus: crate::services::live::EventBus::new(&db),
             cache_max_age: args.cache_max_age,
+            documents: Default::default(),
         };
         Ok(Self {
             listener,

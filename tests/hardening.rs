@@ -305,6 +305,22 @@ both!(
         ] {
             assert!(text.contains(needle), "missing {needle} in\n{text}");
         }
+        // The statement counter: a one-list query adds exactly one statement.
+        let statements = |text: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix("cluster_directory_db_statements_total "))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no statement counter in\n{text}"))
+        };
+        let before = statements(&text);
+        post(&app, None, "{ clusters(first: 5) { nodes { name } } }").await;
+        let after = get("/metrics")
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(statements(&after), before + 1);
 
         // JSON logs, one object per line, on standard error.
         let url = app.database_url.clone();

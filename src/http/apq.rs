@@ -38,8 +38,8 @@ pub enum Lookup {
 }
 
 /// The SHA-256 of a query, in lower-case hex.
-pub fn hash(query: &str) -> String {
-    hex::encode(Sha256::digest(query.as_bytes()))
+pub fn hash(query: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(query.as_ref()))
 }
 
 impl PersistedQueries {

@@ -17,7 +17,6 @@ use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -350,7 +349,7 @@ fn cacheable(
 /// the body.
 #[derive(Clone)]
 struct ResponseBody {
-    text: Arc<str>,
+    text: Bytes,
     has_errors: bool,
 }
 
@@ -363,8 +362,8 @@ async fn execute(
     media: Media,
     over_get: bool,
 ) -> axum::response::Response {
-    // Parsed here once for the GET rule and the limits; the schema parses it again to run it.
-    let doc = async_graphql::parser::parse_query(&query).ok();
+    // Parsed once, for the GET rule, the limits and the execution.
+    let doc = state.documents.parse(&query);
     let operation = doc
         .as_ref()
         .and_then(|d| super::cost::operation(d, params.operation_name.as_deref()));
@@ -468,6 +467,9 @@ async fn execute(
         .data(state.bus.clone())
         .data(caller)
         .data(request_id.unwrap_or_default());
+    if let Some(doc) = doc {
+        request.set_parsed_query(doc);
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -537,37 +539,37 @@ fn is_request_error(response: &Response) -> bool {
 
 fn respond(response: Response, media: Media) -> axum::response::Response {
     let request_error = is_request_error(&response);
-    let mut body = serde_json::to_value(&response)
-        .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal server error" }] }));
-    if let Value::Object(map) = &mut body
-        && request_error
-    {
-        {
+    let has_errors = !response.errors.is_empty();
+    let text = if request_error {
+        // Never executed: no `data`, and every error carries a code.
+        let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+        if let Value::Object(map) = &mut body {
             map.remove("data");
             if let Some(Value::Array(errors)) = map.get_mut("errors") {
-                for e in errors {
-                    if let Value::Object(e) = e {
-                        let ext = e.entry("extensions").or_insert_with(|| json!({}));
-                        if let Value::Object(ext) = ext {
-                            ext.entry("code")
-                                .or_insert_with(|| json!("GRAPHQL_VALIDATION_FAILED"));
-                        }
+                for e in errors.iter_mut().filter_map(Value::as_object_mut) {
+                    if let Value::Object(ext) = e.entry("extensions").or_insert_with(|| json!({})) {
+                        ext.entry("code")
+                            .or_insert_with(|| json!("GRAPHQL_VALIDATION_FAILED"));
                     }
                 }
             }
         }
-    }
+        body.to_string()
+    } else {
+        serde_json::to_string(&response).unwrap_or_else(|_| {
+            json!({ "errors": [{ "message": "internal server error" }] }).to_string()
+        })
+    };
     let status = if request_error && media == Media::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let has_errors = body.get("errors").is_some();
-    let text: Arc<str> = Arc::from(body.to_string());
+    let text = Bytes::from(text);
     let mut response = (
         status,
         [(header::CONTENT_TYPE, media.content_type())],
-        text.to_string(),
+        text.clone(),
     )
         .into_response();
     response

@@ -1,5 +1,5 @@
 //! `GET /metrics` in the OpenMetrics text format (which Prometheus reads): requests by route and
-//! status, latencies, GraphQL errors by code, query cost, and the database pool.
+//! status, latencies, GraphQL errors by code, query cost, the database pool and the SQL statements sent.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -48,6 +48,10 @@ pub struct Metrics {
     cost: Histogram,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    statements: Counter,
+    /// The statement count last copied into `statements`, so that concurrent scrapes add each
+    /// statement once.
+    statements_seen: Arc<std::sync::Mutex<u64>>,
 }
 
 impl Default for Metrics {
@@ -59,6 +63,7 @@ impl Default for Metrics {
         let cost = Histogram::new(exponential_buckets(1.0, 4.0, 10));
         let pool_connections = Gauge::default();
         let pool_idle = Gauge::default();
+        let statements = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route, method and status",
@@ -89,6 +94,11 @@ impl Default for Metrics {
             "Idle database connections",
             pool_idle.clone(),
         );
+        registry.register(
+            "db_statements",
+            "SQL statements sent to the database",
+            statements.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
@@ -97,6 +107,8 @@ impl Default for Metrics {
             cost,
             pool_connections,
             pool_idle,
+            statements,
+            statements_seen: Arc::default(),
         }
     }
 }
@@ -158,6 +170,11 @@ pub async fn metrics(State(state): State<super::AppState>) -> Response {
     };
     m.pool_connections.set(i64::from(size));
     m.pool_idle.set(idle as i64);
+    if let Ok(mut seen) = m.statements_seen.lock() {
+        let now = state.db.statements();
+        m.statements.inc_by(now.saturating_sub(*seen));
+        *seen = now;
+    }
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return (

@@ -4,6 +4,7 @@
 pub mod apq;
 mod calendar;
 pub mod cost;
+pub mod documents;
 mod graphql;
 mod health;
 mod live;
@@ -43,13 +44,15 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// `max-age` of cacheable GET answers, in seconds.
     pub cache_max_age: u32,
+    /// Documents already parsed.
+    pub documents: documents::Documents,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The entity tag of an answer's body: weak, because compression sends the same answer as other
 /// bytes.
-pub fn weak_etag(body: &str) -> String {
+pub fn weak_etag(body: impl AsRef<[u8]>) -> String {
     format!("W/\"{}\"", &apq::hash(body)[..32])
 }
 
