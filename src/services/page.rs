@@ -97,7 +97,10 @@ impl Sort {
         }
     }
 
-    /// Rows strictly after (`after == true`) or before the cursor, in this ordering.
+    /// Rows strictly after (`after == true`) or before the cursor, in this ordering, as one
+    /// row-value comparison `(key, id) > (value, id)`: both databases read it as a range of the
+    /// `(key, id)` index, so a page deep into a list costs what the first page costs (an `OR` of
+    /// the two conditions was read by scanning from the start of the index).
     fn beyond(&self, cursor: &Cursor, after: bool) -> Cond {
         let forward = after != self.desc;
         let value = match &cursor.key {
@@ -105,15 +108,9 @@ impl Sort {
             SortValue::Time(v) => Expr::val(*v),
             SortValue::Text(v) => Expr::val(v.clone()),
         };
-        let (key, id) = (self.key_expr(), self.id_expr());
-        let (key_beyond, id_beyond) = if forward {
-            (key.clone().gt(value.clone()), id.gt(cursor.id))
-        } else {
-            (key.clone().lt(value.clone()), id.lt(cursor.id))
-        };
-        Cond::any()
-            .add(key_beyond)
-            .add(Cond::all().add(key.eq(value)).add(id_beyond))
+        let row = Expr::tuple([self.key_expr(), self.id_expr()]);
+        let at = Expr::tuple([value, Expr::val(cursor.id)]);
+        Cond::all().add(if forward { row.gt(at) } else { row.lt(at) })
     }
 
     fn read_key(&self, row: &QueryResult) -> AppResult<SortValue> {
