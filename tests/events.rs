@@ -626,3 +626,79 @@ both!(
         assert!(got["event"].is_null());
     }
 );
+
+both!(
+    the_theme_filter_follows_every_change_of_an_event,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let own = app
+            .data(
+                "{ cluster(slug: \"sports-and-technology\") { id } }",
+                json!({}),
+            )
+            .await["cluster"]["id"]
+            .clone();
+        let created = app
+            .data_as(
+                Some(&admin),
+                "mutation($i: CreateEventInput!) { createEvent(input: $i) { id version } }",
+                json!({ "i": {
+                    "title": "Padel sensors demo day", "format": "WORKSHOP",
+                    "startsAt": "2031-05-01T08:00:00Z", "endsAt": "2031-05-01T16:00:00Z",
+                    "timeZone": "Europe/Amsterdam", "countryCode": "NL",
+                    "themes": ["health"], "organisers": { "clusters": [own] }
+                } }),
+            )
+            .await["createEvent"]
+            .clone();
+        let titles = |country: &'static str| {
+            let app = &app;
+            async move {
+                let data = app
+                    .data(
+                        "query($c: String!) { events(first: 100, filter: { themes: [\"health\"], country: $c, from: \"2031-01-01T00:00:00Z\" }) { nodes { title } } }",
+                        json!({ "c": country }),
+                    )
+                    .await;
+                data["events"]["nodes"]
+                    .as_array()
+                    .map(|n| n.iter().map(|e| e["title"].clone()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            }
+        };
+        assert_eq!(titles("NL").await, vec![json!("Padel sensors demo day")]);
+        assert!(titles("ES").await.is_empty());
+
+        // Moving the event moves it in the filtered feed.
+        let update = "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { version } }";
+        let version = app
+            .data_as(
+                Some(&admin),
+                update,
+                json!({ "i": { "id": created["id"], "version": created["version"], "countryCode": "ES" } }),
+            )
+            .await["updateEvent"]["version"]
+            .clone();
+        assert!(titles("NL").await.is_empty());
+        assert_eq!(titles("ES").await, vec![json!("Padel sensors demo day")]);
+
+        // Ending before `from` takes it out; new themes replace the old.
+        app.data_as(
+            Some(&admin),
+            update,
+            json!({ "i": { "id": created["id"], "version": version, "startsAt": "2030-05-01T08:00:00Z", "endsAt": "2030-05-01T16:00:00Z", "themes": ["tourism", "health"] } }),
+        )
+        .await;
+        assert!(titles("ES").await.is_empty());
+        let past = app
+            .data(
+                "{ events(first: 100, filter: { themes: [\"tourism\"], country: \"ES\", from: \"2030-01-01T00:00:00Z\" }) { nodes { title } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            past["events"]["nodes"],
+            json!([{ "title": "Padel sensors demo day" }])
+        );
+    }
+);

@@ -6,6 +6,7 @@ mod m20261123_000001_create_directory;
 mod m20261123_000002_writes;
 mod m20261123_000003_change_log;
 mod m20261123_000004_page_indexes;
+mod m20261123_000005_event_feed;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_writes::Migration),
             Box::new(m20261123_000003_change_log::Migration),
             Box::new(m20261123_000004_page_indexes::Migration),
+            Box::new(m20261123_000005_event_feed::Migration),
         ]
     }
 }
