@@ -524,5 +524,17 @@ both!(
             used, 7,
             "{used} statements for 100 clusters with members, themes and region"
         );
+        // And the same seven for a page of 5 with 2 members each.
+        let small = q
+            .replace("clusters(first: 100)", "clusters(first: 5)")
+            .replace("memberships(first: 10)", "memberships(first: 2)");
+        let before = app.db.statements();
+        let d = app.data(&small, json!({})).await;
+        assert_eq!(d["clusters"]["nodes"].as_array().map(Vec::len), Some(5));
+        assert_eq!(
+            app.db.statements() - before,
+            7,
+            "statements for a page of 5"
+        );
     }
 );
