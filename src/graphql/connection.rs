@@ -29,7 +29,8 @@ pub trait ConnectionType: Sized {
     /// The item type.
     type Node: Clone;
     /// Assembles the connection.
-    fn build(edges: Vec<(String, Self::Node)>, page_info: PageInfo, total_count: u64) -> Self;
+    fn build(items: Vec<(page::Cursor, Self::Node)>, page_info: PageInfo, total_count: u64)
+    -> Self;
 
     /// Wraps a page of models as a connection of their GraphQL types.
     fn from_page<M>(page: Page<M>) -> Self
@@ -39,58 +40,85 @@ pub trait ConnectionType: Sized {
         let page_info = PageInfo {
             has_next_page: page.has_next,
             has_previous_page: page.has_previous,
-            start_cursor: page.items.first().map(|(c, _)| c.clone()),
-            end_cursor: page.items.last().map(|(c, _)| c.clone()),
+            start_cursor: page.items.first().map(|(c, _)| c.encode()),
+            end_cursor: page.items.last().map(|(c, _)| c.encode()),
         };
-        let edges = page
+        let items = page
             .items
             .into_iter()
             .map(|(c, m)| (c, Self::Node::from(m)))
             .collect();
-        Self::build(edges, page_info, page.total.unwrap_or_default())
+        Self::build(items, page_info, page.total.unwrap_or_default())
     }
 }
 
-/// Declares the connection and edge types of one item type.
+/// Declares the connection and edge types of one item type. Edges and nodes are views of the
+/// same items (nothing is copied), and a cursor is encoded only when a client asks for it.
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ident, $doc:literal, $edge_doc:literal) => {
         #[doc = $edge_doc]
-        #[derive(async_graphql::SimpleObject, Clone)]
-        pub struct $edge {
+        pub struct $edge<'a> {
+            cursor: &'a $crate::services::page::Cursor,
+            node: &'a $node,
+        }
+
+        #[doc = $edge_doc]
+        #[async_graphql::Object]
+        impl<'a> $edge<'a> {
             /// Opaque position of this item: pass it as `after` or `before` to page from here.
-            pub cursor: String,
+            async fn cursor(&self) -> String {
+                self.cursor.encode()
+            }
+
             /// The item.
-            pub node: $node,
+            async fn node(&self) -> &$node {
+                self.node
+            }
         }
 
         #[doc = $doc]
-        #[derive(async_graphql::SimpleObject)]
         pub struct $conn {
+            items: Vec<($crate::services::page::Cursor, $node)>,
+            page_info: $crate::graphql::connection::PageInfo,
+            total_count: u64,
+        }
+
+        #[doc = $doc]
+        #[async_graphql::Object]
+        impl $conn {
             /// The items of this page with their cursors.
-            pub edges: Vec<$edge>,
+            async fn edges(&self) -> Vec<$edge<'_>> {
+                self.items
+                    .iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect()
+            }
+
             /// The items of this page, without cursors.
-            pub nodes: Vec<$node>,
+            async fn nodes(&self) -> Vec<&$node> {
+                self.items.iter().map(|(_, node)| node).collect()
+            }
+
             /// Where this page lies in the whole list.
-            pub page_info: $crate::graphql::connection::PageInfo,
+            async fn page_info(&self) -> &$crate::graphql::connection::PageInfo {
+                &self.page_info
+            }
+
             /// How many items the whole list holds, across all pages.
-            pub total_count: u64,
+            async fn total_count(&self) -> u64 {
+                self.total_count
+            }
         }
 
         impl $crate::graphql::connection::ConnectionType for $conn {
             type Node = $node;
             fn build(
-                edges: Vec<(String, $node)>,
+                items: Vec<($crate::services::page::Cursor, $node)>,
                 page_info: $crate::graphql::connection::PageInfo,
                 total_count: u64,
             ) -> Self {
-                let nodes = edges.iter().map(|(_, n)| n.clone()).collect();
-                let edges = edges
-                    .into_iter()
-                    .map(|(cursor, node)| $edge { cursor, node })
-                    .collect();
                 Self {
-                    edges,
-                    nodes,
+                    items,
                     page_info,
                     total_count,
                 }

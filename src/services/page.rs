@@ -236,8 +236,9 @@ impl PageRequest {
 /// One page of a list, each item with its cursor.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
-    /// The rows with their cursors, in list order.
-    pub items: Vec<(String, T)>,
+    /// The rows with their cursors, in list order. Cursors are encoded only when a client asks
+    /// for them.
+    pub items: Vec<(Cursor, T)>,
     /// More rows follow the last one.
     pub has_next: bool,
     /// More rows precede the first one.
@@ -268,9 +269,8 @@ impl<T> Page<T> {
         } else {
             (more, req.after.is_some())
         };
-        let items = rows.into_iter().map(|(c, t)| (c.encode(), t)).collect();
         Self {
-            items,
+            items: rows,
             has_next,
             has_previous,
             total: None,
