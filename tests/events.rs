@@ -171,19 +171,23 @@ both!(
     }
 );
 
+/// The id of a demo cluster.
+async fn cluster_id(app: &TestApp, slug: &str) -> Value {
+    app.data(
+        "query($s: String!) { cluster(slug: $s) { id } }",
+        json!({ "s": slug }),
+    )
+    .await["cluster"]["id"]
+        .clone()
+}
+
 const CREATE_EVENT: &str = "mutation($i: CreateEventInput!) { createEvent(input: $i) { id slug startsAt localStartsAt localEndsAt timeZone } }";
 
 both!(
     times_are_local_across_daylight_saving,
     |app: TestApp| async move {
         let admin = app.key(Role::Admin, None, None).await;
-        let own = app
-            .data(
-                "{ cluster(slug: \"sports-and-technology\") { id } }",
-                json!({}),
-            )
-            .await["cluster"]["id"]
-            .clone();
+        let own = cluster_id(&app, "sports-and-technology").await;
         let event = |title: &str, starts: &str, ends: &str, zone: &str| {
             json!({ "i": {
                 "title": title, "format": "WORKSHOP", "startsAt": starts, "endsAt": ends,
@@ -528,13 +532,7 @@ both!(
         let manager = app
             .key(Role::ClusterManager, None, Some("sports-and-technology"))
             .await;
-        let own = app
-            .data(
-                "{ cluster(slug: \"sports-and-technology\") { id } }",
-                json!({}),
-            )
-            .await["cluster"]["id"]
-            .clone();
+        let own = cluster_id(&app, "sports-and-technology").await;
         // On PostgreSQL the subscriber listens on another replica than the one written to.
         let postgres = app.database_url.starts_with("postgres");
         let replica = if postgres {
@@ -631,13 +629,7 @@ both!(
     the_theme_filter_follows_every_change_of_an_event,
     |app: TestApp| async move {
         let admin = app.key(Role::Admin, None, None).await;
-        let own = app
-            .data(
-                "{ cluster(slug: \"sports-and-technology\") { id } }",
-                json!({}),
-            )
-            .await["cluster"]["id"]
-            .clone();
+        let own = cluster_id(&app, "sports-and-technology").await;
         let created = app
             .data_as(
                 Some(&admin),
