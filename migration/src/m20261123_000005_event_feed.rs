@@ -78,6 +78,12 @@ async fn run(manager: &SchemaManager<'_>, postgres: &[&str], sqlite: &[&str]) ->
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing on SQLite too (PostgreSQL migrates in a transaction anyway): a start
+    /// killed half-way leaves no half-made columns, triggers or index behind.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, POSTGRES_UP, SQLITE_UP).await
     }

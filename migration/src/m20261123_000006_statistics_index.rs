@@ -10,6 +10,12 @@ const NAME: &str = "ix_organisation_type_country";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing on SQLite too (PostgreSQL migrates in a transaction anyway): a start
+    /// killed half-way leaves no half-made columns, triggers or index behind.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_index(
