@@ -84,7 +84,8 @@ pub enum KeysCommand {
     List,
     /// Revoke a key at once.
     Revoke {
-        /// The key's prefix (as `list` shows it) or id.
+        /// The key's prefix (as `list` shows it) or id. Prefixes may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         key: String,
     },
 }

@@ -1792,5 +1792,13 @@ both!(
             .query_as(Some(&secret), "{ clusters { totalCount } }", json!({}))
             .await;
         assert_eq!(code(&res), Some("UNAUTHENTICATED"));
+        // Prefixes can begin with `-`; they are read as a prefix, not as an option.
+        let out = run(vec!["keys".into(), "revoke".into(), "-Mx3kq9z".into()]).await;
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no API key has the id or prefix `-Mx3kq9z`"),
+            "{err}"
+        );
     }
 );
