@@ -2,10 +2,10 @@
 
 use crate::error::AppResult;
 use migration::{Migrator, MigratorTrait};
+use prometheus_client::metrics::counter::Counter;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The database the server works on, with a running count of the statements sent to it.
@@ -13,7 +13,7 @@ use std::time::Duration;
 pub struct Database {
     /// The SeaORM connection pool.
     pub conn: DatabaseConnection,
-    statements: Arc<AtomicU64>,
+    statements: Counter,
     /// SQLite takes one writer at a time; writes of this process queue here instead of failing
     /// with `SQLITE_BUSY` when two transactions upgrade to writing at once.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
@@ -41,11 +41,11 @@ impl Database {
                     .create_if_missing(true)
             });
         let mut conn = sea_orm::Database::connect(options).await?;
-        let statements = Arc::new(AtomicU64::new(0));
+        let statements = Counter::default();
         let counter = statements.clone();
         conn.set_metric_callback(move |info| {
             tracing::debug!(target: "cluster_directory::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
         });
         let writer = (conn.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
@@ -72,7 +72,12 @@ impl Database {
 
     /// How many SQL statements this pool has executed since it opened.
     pub fn statements(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.get()
+    }
+
+    /// The statement count itself, for `/metrics` to publish.
+    pub fn statement_counter(&self) -> Counter {
+        self.statements.clone()
     }
 
     /// Which database engine this is.

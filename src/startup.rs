@@ -39,7 +39,7 @@ impl Application {
                 max_directives: args.max_directives,
             },
             timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
-            metrics: Default::default(),
+            metrics: crate::http::metrics::Metrics::new(db.statement_counter()),
             rate: {
                 use crate::http::rate::{Budget, RateLimiter, Trusted};
                 let window = std::time::Duration::from_secs(args.rate_limit_window_secs.max(1));

@@ -48,14 +48,11 @@ pub struct Metrics {
     cost: Histogram,
     pool_connections: Gauge,
     pool_idle: Gauge,
-    statements: Counter,
-    /// The statement count last copied into `statements`, so that concurrent scrapes add each
-    /// statement once.
-    statements_seen: Arc<std::sync::Mutex<u64>>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// The metrics of this replica, publishing the database's own statement count.
+    pub fn new(statements: Counter) -> Self {
         let mut registry = Registry::with_prefix("cluster_directory");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: Latency = Family::new_with_constructor(latency_histogram);
@@ -63,7 +60,6 @@ impl Default for Metrics {
         let cost = Histogram::new(exponential_buckets(1.0, 4.0, 10));
         let pool_connections = Gauge::default();
         let pool_idle = Gauge::default();
-        let statements = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route, method and status",
@@ -97,7 +93,7 @@ impl Default for Metrics {
         registry.register(
             "db_statements",
             "SQL statements sent to the database",
-            statements.clone(),
+            statements,
         );
         Self {
             registry: Arc::new(registry),
@@ -107,13 +103,9 @@ impl Default for Metrics {
             cost,
             pool_connections,
             pool_idle,
-            statements,
-            statements_seen: Arc::default(),
         }
     }
-}
 
-impl Metrics {
     /// Counts a GraphQL error.
     pub fn error(&self, code: &str) {
         self.errors
@@ -170,11 +162,6 @@ pub async fn metrics(State(state): State<super::AppState>) -> Response {
     };
     m.pool_connections.set(i64::from(size));
     m.pool_idle.set(idle as i64);
-    if let Ok(mut seen) = m.statements_seen.lock() {
-        let now = state.db.statements();
-        m.statements.inc_by(now.saturating_sub(*seen));
-        *seen = now;
-    }
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return (
