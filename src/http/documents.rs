@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 /// How many distinct documents are kept; when full, the cache starts over.
 const CAPACITY: usize = 1024;
 
+/// Longer documents are parsed every time rather than kept, so that the cache stays small
+/// (at most `CAPACITY` × `MAX_KEPT_LEN` of text) whatever clients send.
+const MAX_KEPT_LEN: usize = 8 * 1024;
+
 /// Documents by their text.
 #[derive(Clone, Default)]
 pub struct Documents {
@@ -22,6 +26,9 @@ impl Documents {
             return Some(doc.clone());
         }
         let doc = async_graphql::parser::parse_query(query).ok()?;
+        if query.len() > MAX_KEPT_LEN {
+            return Some(doc);
+        }
         if let Ok(mut parsed) = self.parsed.lock() {
             if parsed.len() >= CAPACITY {
                 parsed.clear();
@@ -45,6 +52,12 @@ mod tests {
         assert!(docs.parse("{ clusters { totalCount } }").is_some());
         assert_eq!(docs.parsed.lock().map(|p| p.len()).unwrap_or(0), 1);
         assert!(docs.parse("{ clusters {").is_none());
+        assert_eq!(docs.parsed.lock().map(|p| p.len()).unwrap_or(0), 1);
+        let long = format!(
+            "{{ clusters {{ totalCount }} }}{}",
+            " ".repeat(MAX_KEPT_LEN)
+        );
+        assert!(docs.parse(&long).is_some());
         assert_eq!(docs.parsed.lock().map(|p| p.len()).unwrap_or(0), 1);
     }
 }
