@@ -27,7 +27,7 @@ pub struct PageInfo {
 /// A page of items that can be built from a page of models.
 pub trait ConnectionType: Sized {
     /// The item type.
-    type Node: Clone;
+    type Node;
     /// Assembles the connection.
     fn build(items: Vec<(page::Cursor, Self::Node)>, page_info: PageInfo, total_count: u64)
     -> Self;
