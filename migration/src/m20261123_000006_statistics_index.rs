@@ -10,8 +10,8 @@ const NAME: &str = "ix_organisation_type_country";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// All or nothing on SQLite too (PostgreSQL migrates in a transaction anyway): a start
-    /// killed half-way leaves no half-made columns, triggers or index behind.
+    /// In a transaction on SQLite too (PostgreSQL migrates in one anyway), like the migration
+    /// before it.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
