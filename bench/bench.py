@@ -276,7 +276,36 @@ def measure(name, url, body, statements, pid):
     return result
 
 
-def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, pg=None):
+def measure_writes(name, url, writes, read, statements, pid, key=None):
+    """Q7: `writes` sent in turn on WRITERS connections while the other connections send `read`.
+    The first two writes are spent on counting statements."""
+    first = iter(writes[:2])
+
+    def send():
+        body = next(first)
+        post(url, body["query"], body["variables"], key)
+
+    count = statements.count(send)
+    rss_reset(pid)
+    reader = subprocess.Popen([sys.executable, __file__, "--wrk", url, json.dumps([read]), str(CONNECTIONS - WRITERS)],
+                              stdout=subprocess.PIPE, text=True)
+    result = wrk(url, writes[2:], WRITERS, [f"Authorization: Bearer {key}"] if key else None)
+    result["reads_rps"] = json.loads(reader.communicate()[0])["rps"]
+    result["statements"] = count
+    result["rss"] = rss_peak_mb(pid)
+    log(f"{name}: {result}")
+    return result
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key):
     proc, port, started = start_ours(db_url)
     try:
         url = f"http://127.0.0.1:{port}/graphql"
@@ -285,26 +314,13 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, pg=No
         for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]:
             body = {"query": OURS[q][1], "variables": vars_of.get(q, {})}
             results[(db_name, "ours", q)] = measure(f"{db_name} {q}", url, body, statements, proc.pid)
-        # Q7: writes on WRITERS connections (each organisation updated once, from version 1)
-        # while the other connections read Q3.
+        # Q7: each organisation updated once, from version 1.
         writes = [{"query": OURS["Q7"][1], "variables": {"input": {"id": i, "version": 1, "headcount": 7}}}
                   for i in write_ids]
-        first = iter(writes[:2])
-        count = statements.count(lambda: post(url, OURS["Q7"][1], next(first)["variables"], key))
-        writes = writes[2:]
-        rss_reset(proc.pid)
-        reader = subprocess.Popen([sys.executable, __file__, "--wrk", url, json.dumps([{"query": OURS["Q3"][1], "variables": {"id": q3_id}}]),
-                                   str(CONNECTIONS - WRITERS)], stdout=subprocess.PIPE, text=True)
-        w = wrk(url, writes, WRITERS, [f"Authorization: Bearer {key}"])
-        r = json.loads(reader.communicate()[0])
-        w["statements"] = count
-        w["rss"] = rss_peak_mb(proc.pid)
-        w["reads_rps"] = r["rps"]
-        results[(db_name, "ours", "Q7")] = w
-        log(f"{db_name} Q7: {w}")
+        read = {"query": OURS["Q3"][1], "variables": {"id": q3_id}}
+        results[(db_name, "ours", "Q7")] = measure_writes(f"{db_name} Q7", url, writes, read, statements, proc.pid, key)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        stop(proc)
     return started
 
 
@@ -323,23 +339,10 @@ def run_theirs(db_url, results, pg, q3_slug, write_slugs):
             results[("postgres", "postgraphile", q)] = measure(f"postgraphile {q}", url, body, statements, proc.pid)
         ids = [row_id(s) for s in write_slugs[:200]]
         writes = [{"query": THEIRS["Q7"], "variables": {"id": i, "h": 7}} for i in ids]
-        count = statements.count(lambda: post(url, writes[0]["query"], writes[0]["variables"]))
-        rss_reset(proc.pid)
-        reader = subprocess.Popen([sys.executable, __file__, "--wrk", url, json.dumps([{"query": THEIRS["Q3"], "variables": {"id": q3}}]),
-                                   str(CONNECTIONS - WRITERS)], stdout=subprocess.PIPE, text=True)
-        w = wrk(url, writes, WRITERS)
-        r = json.loads(reader.communicate()[0])
-        w["statements"] = count
-        w["rss"] = rss_peak_mb(proc.pid)
-        w["reads_rps"] = r["rps"]
-        results[("postgres", "postgraphile", "Q7")] = w
-        log(f"postgraphile Q7: {w}")
+        read = {"query": THEIRS["Q3"], "variables": {"id": q3}}
+        results[("postgres", "postgraphile", "Q7")] = measure_writes("postgraphile Q7", url, writes, read, statements, proc.pid)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     return started
 
 
@@ -416,8 +419,7 @@ def main():
             try:
                 ids, deep_cursor = walk_ours(f"http://127.0.0.1:{port}/graphql", DEEP)
             finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(30)
+                stop(proc)
             q3_id, q3_slug = ids[len(ids) // 3]
             write_ids = [i for i, _ in ids]
             write_slugs = [s for _, s in ids]
