@@ -240,3 +240,95 @@ vocabulary! {
         Reader,
     }
 }
+
+vocabulary! {
+    /// A language texts are written in (ISO 639-1 code).
+    Language {
+        /// English, the language every text falls back to.
+        En,
+        /// Dutch.
+        Nl,
+        /// French.
+        Fr,
+        /// Spanish.
+        Es,
+        /// Catalan.
+        Ca,
+        /// Hungarian.
+        Hu,
+        /// Finnish.
+        Fi,
+        /// Polish.
+        Pl,
+        /// German.
+        De,
+        /// Italian.
+        It,
+        /// Portuguese.
+        Pt,
+        /// Swedish.
+        Sv,
+        /// Danish.
+        Da,
+    }
+}
+
+impl Language {
+    /// Every language, in declaration order.
+    pub const ALL: [Language; 13] = [
+        Self::En,
+        Self::Nl,
+        Self::Fr,
+        Self::Es,
+        Self::Ca,
+        Self::Hu,
+        Self::Fi,
+        Self::Pl,
+        Self::De,
+        Self::It,
+        Self::Pt,
+        Self::Sv,
+        Self::Da,
+    ];
+
+    /// The ISO 639-1 code, as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Nl => "nl",
+            Self::Fr => "fr",
+            Self::Es => "es",
+            Self::Ca => "ca",
+            Self::Hu => "hu",
+            Self::Fi => "fi",
+            Self::Pl => "pl",
+            Self::De => "de",
+            Self::It => "it",
+            Self::Pt => "pt",
+            Self::Sv => "sv",
+            Self::Da => "da",
+        }
+    }
+
+    /// The language of a code or language tag (`fr`, `fr-BE`, `FR`), if it is one of ours.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.split(['-', '_']).next()?.trim();
+        Self::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(primary))
+    }
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::Language;
+
+    #[test]
+    fn language_tags_name_their_primary_language() {
+        assert_eq!(Language::from_tag("fr-BE"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("NL"), Some(Language::Nl));
+        assert_eq!(Language::from_tag("ca_ES"), Some(Language::Ca));
+        assert_eq!(Language::from_tag("ja"), None);
+        assert_eq!(Language::from_tag(""), None);
+    }
+}

@@ -22,6 +22,7 @@ impl Application {
         let db = Database::connect(database_url, args.max_connections).await?;
         if !args.no_migrate {
             db.migrate().await?;
+            crate::services::search::index::fill_if_empty(&db.conn).await?;
         }
         if !args.no_demo_data && demo::load_if_empty(&db.conn).await? {
             tracing::info!("loaded the demo dataset into the empty database");

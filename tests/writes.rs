@@ -1287,6 +1287,19 @@ async fn remaining_writes(app: &TestApp, keys: &Keys) {
     )
     .await;
 
+    // Translations: whoever may change the row.
+    matrix(
+        app,
+        keys,
+        "mutation($i: TranslateInput!) { translate(input: $i) { id } }",
+        &managers,
+        || async {
+            let o = fresh_member(app, keys, &format!("Member {}", n())).await;
+            json!({ "i": { "id": o["id"], "version": o["version"], "language": "NL", "name": "Vertaald lid" } })
+        },
+    )
+    .await;
+
     // Labels.
     let fresh_label = || async {
         as_admin(

@@ -8,6 +8,7 @@ mod m20261123_000003_change_log;
 mod m20261123_000004_page_indexes;
 mod m20261123_000005_event_feed;
 mod m20261123_000006_statistics_index;
+mod m20261123_000007_search;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_page_indexes::Migration),
             Box::new(m20261123_000005_event_feed::Migration),
             Box::new(m20261123_000006_statistics_index::Migration),
+            Box::new(m20261123_000007_search::Migration),
         ]
     }
 }

@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// Language its own texts are written in (ISO 639-1).
+    pub text_language: crate::domain::Language,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

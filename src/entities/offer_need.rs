@@ -19,6 +19,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// Language its own texts are written in (ISO 639-1).
+    pub text_language: crate::domain::Language,
+    /// Countries it targets (ISO 3166-1 alpha-2, comma-separated); none means anywhere.
+    pub target_countries: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

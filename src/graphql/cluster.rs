@@ -2,11 +2,13 @@
 
 use super::connection::*;
 use super::event::{EVENT_ORDER, EventFilterInput};
+use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, lookup};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
+use crate::domain::Language;
 use crate::domain::{ClusterKind, LabelLevel};
 use crate::entities::{
     cluster, cluster_label, event, indicator, kpi, membership, organisation, participant, region,
@@ -132,17 +134,66 @@ impl Cluster {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Name of the cluster.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name of the cluster. In the language asked for with `lang` or `Accept-Language`, falling back to
+    /// English, then to the original; as written when no language is asked for.
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<String> {
+        Ok(self
+            .localized(ctx, "name", Some(&self.0.name), lang)
+            .await?
+            .map(|t| t.text)
+            .unwrap_or_default())
+    }
+    /// The name as `name` chooses it, with the language it is in.
+    async fn localized_name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "name", Some(&self.0.name), lang).await
+    }
+    /// The language its own texts are written in.
+    async fn text_language(&self) -> Language {
+        self.0.text_language
+    }
+    /// Every stored translation of its texts.
+    async fn translations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Translation>> {
+        translations_of(ctx, <Self as Translatable>::KIND, self.0.id).await
     }
     /// Kind of cluster.
     async fn kind(&self) -> ClusterKind {
         self.0.kind
     }
-    /// What the cluster is and does.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    /// What the cluster is and does. Chosen like `name`.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<String>> {
+        Ok(self
+            .localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await?
+            .map(|t| t.text))
+    }
+    /// The description as `description` chooses it, with the language it is in.
+    async fn localized_description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await
     }
     /// Year the cluster was established.
     async fn year_established(&self) -> Option<i32> {

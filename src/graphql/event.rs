@@ -1,11 +1,13 @@
 //! Events: B2B matchmaking, company visits, network events, learning networks, conferences, webinars.
 
 use super::connection::*;
+use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, lookup};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation};
 use super::region::themes_of;
 use super::types::*;
+use crate::domain::Language;
 use crate::domain::{EventFormat, EventStatus};
 use crate::entities::{cluster, collaboration, event, event_organiser, organisation};
 use crate::error::AppError;
@@ -188,13 +190,63 @@ impl Event {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Title.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Title. In the language asked for with `lang` or `Accept-Language`, falling back to
+    /// English, then to the original; as written when no language is asked for.
+    async fn title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<String> {
+        Ok(self
+            .localized(ctx, "title", Some(&self.0.title), lang)
+            .await?
+            .map(|t| t.text)
+            .unwrap_or_default())
     }
-    /// Programme and purpose.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    /// The title as `title` chooses it, with the language it is in.
+    async fn localized_title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "title", Some(&self.0.title), lang)
+            .await
+    }
+    /// The language its own texts are written in.
+    async fn text_language(&self) -> Language {
+        self.0.text_language
+    }
+    /// Every stored translation of its texts.
+    async fn translations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Translation>> {
+        translations_of(ctx, <Self as Translatable>::KIND, self.0.id).await
+    }
+    /// Programme and purpose. Chosen like `title`.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<String>> {
+        Ok(self
+            .localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await?
+            .map(|t| t.text))
+    }
+    /// The description as `description` chooses it, with the language it is in.
+    async fn localized_description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await
     }
     /// Format.
     async fn format(&self) -> EventFormat {

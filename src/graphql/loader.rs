@@ -236,6 +236,15 @@ impl Loaders {
         })
     }
 
+    /// Translations of translatable rows.
+    pub fn translations(
+        &self,
+    ) -> Arc<Batcher<(crate::services::search::index::Kind, i64), super::i18n::Translations>> {
+        self.get(|| super::i18n::Translations {
+            db: self.db.clone(),
+        })
+    }
+
     /// Rows of entity `E` by natural key.
     pub fn by_key<E: EntityTrait>(&self) -> Arc<Batcher<Key, ByKey<E>>>
     where

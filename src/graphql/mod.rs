@@ -6,6 +6,7 @@ pub mod collaboration;
 pub mod connection;
 pub mod event;
 pub mod federation;
+pub mod i18n;
 pub mod indicator;
 pub mod loader;
 pub mod mutation;
@@ -14,6 +15,7 @@ pub mod offer_need;
 pub mod ordering;
 pub mod organisation;
 pub mod region;
+pub mod search;
 pub mod statistics;
 pub mod subscription;
 pub mod types;
@@ -45,6 +47,7 @@ pub struct Query(
     changes::ChangesQuery,
     statistics::StatisticsQuery,
     statistics::ComparisonQuery,
+    search::SearchQuery,
 );
 
 /// Every query of the directory.
@@ -62,6 +65,7 @@ pub struct FederatedQuery(
     changes::ChangesQuery,
     statistics::StatisticsQuery,
     statistics::ComparisonQuery,
+    search::SearchQuery,
     federation::EntityQuery,
 );
 

@@ -1,11 +1,13 @@
 //! Offers and needs: what SMEs put forward, to be matched with companies of other clusters.
 
 use super::connection::*;
+use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, parse_id_of};
 use super::ordering::{OrderField, Orderable, Ordering};
 use super::region::themes_of;
 use super::types::*;
+use crate::domain::Language;
 use crate::domain::OfferNeedKind;
 use crate::entities::{interest, offer_need, organisation};
 use crate::error::AppError;
@@ -123,13 +125,63 @@ impl OfferNeed {
     async fn is_offer(&self) -> bool {
         self.0.kind.is_offer()
     }
-    /// Short title.
-    async fn title(&self) -> &str {
-        &self.0.title
+    /// Short title. In the language asked for with `lang` or `Accept-Language`, falling back to
+    /// English, then to the original; as written when no language is asked for.
+    async fn title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<String> {
+        Ok(self
+            .localized(ctx, "title", Some(&self.0.title), lang)
+            .await?
+            .map(|t| t.text)
+            .unwrap_or_default())
     }
-    /// What is offered or needed.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    /// The title as `title` chooses it, with the language it is in.
+    async fn localized_title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "title", Some(&self.0.title), lang)
+            .await
+    }
+    /// The language its own texts are written in.
+    async fn text_language(&self) -> Language {
+        self.0.text_language
+    }
+    /// Every stored translation of its texts.
+    async fn translations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Translation>> {
+        translations_of(ctx, <Self as Translatable>::KIND, self.0.id).await
+    }
+    /// What is offered or needed. Chosen like `title`.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<String>> {
+        Ok(self
+            .localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await?
+            .map(|t| t.text))
+    }
+    /// The description as `description` chooses it, with the language it is in.
+    async fn localized_description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await
     }
     /// Open until this day.
     async fn valid_until(&self) -> Option<NaiveDate> {

@@ -1,11 +1,13 @@
 //! Organisations (the quadruple helix), their memberships of clusters and their contact persons.
 
 use super::connection::*;
+use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, lookup};
 use super::ordering::{Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
+use crate::domain::Language;
 use crate::domain::{MembershipRole, OrganisationType, SizeClass, Visibility};
 use crate::entities::{
     cluster, contact, membership, offer_need, organisation, participant, region,
@@ -155,9 +157,38 @@ impl Organisation {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// Name of the organisation.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name of the organisation. In the language asked for with `lang` or `Accept-Language`, falling back to
+    /// English, then to the original; as written when no language is asked for.
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<String> {
+        Ok(self
+            .localized(ctx, "name", Some(&self.0.name), lang)
+            .await?
+            .map(|t| t.text)
+            .unwrap_or_default())
+    }
+    /// The name as `name` chooses it, with the language it is in.
+    async fn localized_name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "name", Some(&self.0.name), lang).await
+    }
+    /// The language its own texts are written in.
+    async fn text_language(&self) -> Language {
+        self.0.text_language
+    }
+    /// Every stored translation of its texts.
+    async fn translations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Translation>> {
+        translations_of(ctx, <Self as Translatable>::KIND, self.0.id).await
     }
     /// Place in the quadruple helix.
     #[graphql(name = "type")]
@@ -192,9 +223,29 @@ impl Organisation {
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
     }
-    /// What the organisation does.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    /// What the organisation does. Chosen like `name`.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<String>> {
+        Ok(self
+            .localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await?
+            .map(|t| t.text))
+    }
+    /// The description as `description` chooses it, with the language it is in.
+    async fn localized_description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The language wanted; overrides `Accept-Language`.")] lang: Option<
+            Language,
+        >,
+    ) -> async_graphql::Result<Option<LocalizedText>> {
+        self.localized(ctx, "description", self.0.description.as_deref(), lang)
+            .await
     }
     /// The region the organisation is based in.
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {

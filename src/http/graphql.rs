@@ -335,7 +335,7 @@ fn cacheable(
     }
     parts.headers.insert(
         header::VARY,
-        HeaderValue::from_static("accept, authorization"),
+        HeaderValue::from_static("accept, accept-language, authorization"),
     );
     if super::not_modified(headers, &etag) && !bytes.has_errors {
         parts.status = StatusCode::NOT_MODIFIED;
@@ -460,10 +460,18 @@ async fn execute(
             return resp;
         }
     };
+    let languages = crate::graphql::i18n::RequestLanguages(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(crate::graphql::i18n::accept_language)
+            .unwrap_or_default(),
+    );
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
     let mut request = Request::new(query)
         .data(loaders)
+        .data(languages)
         .data(state.bus.clone())
         .data(caller)
         .data(request_id.unwrap_or_default());

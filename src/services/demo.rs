@@ -230,6 +230,7 @@ pub async fn load(db: &impl TransactionTrait, json: &str) -> AppResult<()> {
         .map_err(|e| AppError::Internal(format!("the demo dataset does not parse: {e}").into()))?;
     let txn = db.begin().await?;
     insert_all(&txn, data).await?;
+    crate::services::search::index::rebuild(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -316,6 +316,7 @@ pub async fn generate(
             }),
     )
     .await?;
+    crate::services::search::index::rebuild(&txn).await?;
     txn.commit().await?;
     Ok(Generated {
         clusters: args.clusters,

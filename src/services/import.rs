@@ -293,6 +293,16 @@ fn check_row(
         .unwrap_or_default();
     let external_id = raw.get("external_id");
     let website = raw.get("website");
+    let text_language = match raw.get("text_language") {
+        None => crate::domain::Language::En,
+        Some(tag) => crate::domain::Language::from_tag(&tag).unwrap_or_else(|| {
+            check.fail(
+                "input.textLanguage",
+                format!("`{tag}` is not a language of the directory, such as `en`, `nl` or `fr`"),
+            );
+            crate::domain::Language::En
+        }),
+    };
     let mut org = organisation::Model {
         id: 0,
         public_id: Uuid::nil(),
@@ -311,6 +321,7 @@ fn check_row(
         created_at: Utc::now(),
         updated_at: Utc::now(),
         version: 1,
+        text_language,
         external_id,
     };
     check_organisation_fields(&mut check, &mut org);
@@ -839,6 +850,9 @@ pub async fn import(
             .await?;
     }
     audit::record_many(&w.txn, &w.actor, audit).await?;
+    for id in org_id.values() {
+        w.touch(crate::services::search::index::Kind::Organisation, *id);
+    }
     Ok(report)
 }
 

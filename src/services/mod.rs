@@ -19,6 +19,7 @@ pub mod live;
 pub mod offer_need;
 pub mod organisation;
 pub mod page;
+pub mod search;
 pub mod statistics;
 pub mod validate;
 pub mod write;

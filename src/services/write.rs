@@ -4,11 +4,14 @@
 
 use crate::db::Database;
 use crate::domain::ParticipantRole;
-use crate::entities::{cluster, event_organiser, membership, organisation, participant, region};
+use crate::entities::{
+    cluster, event_organiser, membership, offer_need, organisation, participant, region,
+};
 use crate::error::{AppError, AppResult};
 use crate::services::access::{Need, Owner};
 use crate::services::audit::{self, Actor, Operation};
 use crate::services::live::{ChangeKind, EventBus, EventChange};
+use crate::services::search::{self, index::Kind};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -29,6 +32,8 @@ pub struct Write {
     bus: Option<EventBus>,
     /// Changes to publish once the write has committed.
     pending: std::sync::Mutex<Vec<EventChange>>,
+    /// Rows whose search documents must be rewritten before the write commits.
+    touched: std::sync::Mutex<Vec<(Kind, i64)>>,
     /// This process's turn to write, on SQLite, held until the write ends.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -69,6 +74,7 @@ impl Write {
             actor,
             bus: None,
             pending: Default::default(),
+            touched: Default::default(),
         })
     }
 
@@ -78,8 +84,23 @@ impl Write {
         self
     }
 
-    /// Commits the write, then tells subscribers what changed.
+    /// Rewrites the search documents of what the write touched, commits, then tells subscribers
+    /// what changed.
     pub async fn commit(self) -> AppResult<()> {
+        let mut touched =
+            std::mem::take(&mut *self.touched.lock().unwrap_or_else(|p| p.into_inner()));
+        touched.sort_unstable();
+        touched.dedup();
+        for kind in Kind::ALL {
+            let ids: Vec<i64> = touched
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| *id)
+                .collect();
+            if !ids.is_empty() {
+                search::index::refresh(&self.txn, kind, &ids).await?;
+            }
+        }
         self.txn.commit().await?;
         if let Some(bus) = &self.bus {
             let pending =
@@ -99,6 +120,31 @@ impl Write {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(change);
+        }
+        Ok(())
+    }
+
+    /// Marks a row whose search documents must be rewritten before the write commits.
+    pub fn touch(&self, kind: Kind, id: i64) {
+        self.touched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((kind, id));
+    }
+
+    /// Marks the search documents a written row of `E` feeds: its own, or for a contact its
+    /// organisation's.
+    fn touch_row<E: EntityTrait>(&self, model: &E::Model) -> AppResult<()> {
+        let table = E::default().table_name();
+        let feeds = match Kind::of_table(table) {
+            Some(kind) => Some((kind, "id")),
+            None if table == "contact" => Some((Kind::Organisation, "organisation_id")),
+            None => None,
+        };
+        if let Some((kind, column_name)) = feeds
+            && let Value::BigInt(Some(id)) = model.get(column::<E>(column_name)?)
+        {
+            self.touch(kind, id);
         }
         Ok(())
     }
@@ -142,6 +188,7 @@ impl Write {
             .map(|c| field_name(c.as_str()))
             .collect();
         let model = active.insert(&self.txn).await?;
+        self.touch_row::<E>(&model)?;
         let id = public_id_of::<E>(&model)?;
         self.audit(Operation::Create, type_name, id, &fields)
             .await?;
@@ -207,6 +254,7 @@ impl Write {
             .one(&self.txn)
             .await?
             .ok_or_else(|| AppError::not_found(format!("no {type_name} has this id")))?;
+        self.touch_row::<E>(&model)?;
         let public_id = public_id_of::<E>(&model)?;
         self.audit(Operation::Update, type_name, public_id, &fields)
             .await?;
@@ -239,7 +287,21 @@ impl Write {
         if let Value::BigInt(Some(id)) = current.get(id_col) {
             crate::services::changes::record_cascades(&self.txn, E::default().table_name(), id)
                 .await?;
+            if E::default().table_name() == "organisation" {
+                // Its offers and needs go with it, and so must their documents.
+                let offers: Vec<i64> = offer_need::Entity::find()
+                    .select_only()
+                    .column(offer_need::Column::Id)
+                    .filter(offer_need::Column::OrganisationId.eq(id))
+                    .into_tuple()
+                    .all(&self.txn)
+                    .await?;
+                for o in offers {
+                    self.touch(Kind::OfferNeed, o);
+                }
+            }
         }
+        self.touch_row::<E>(current)?;
         E::delete_many()
             .filter(id_col.eq(current.get(id_col)))
             .filter(version_col.eq(version))

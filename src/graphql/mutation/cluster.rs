@@ -45,6 +45,8 @@ pub struct CreateClusterInput {
     pub innovation_turnover_eur: Option<i64>,
     /// Slugs of the themes the cluster works on.
     pub themes: Option<Vec<String>>,
+    /// Language of its name and description (English when omitted).
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Changes to a cluster; omitted fields stay as they are, `null` clears a field.
@@ -76,6 +78,8 @@ pub struct UpdateClusterInput {
     pub innovation_turnover_eur: MaybeUndefined<i64>,
     /// Slugs of the themes the cluster works on; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Language of its own texts.
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// A label awarded to a cluster.
@@ -216,6 +220,7 @@ impl ClusterMutation {
             innovation_turnover_eur: input.innovation_turnover_eur,
             created_at: now,
             updated_at: now,
+            text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
         check_cluster(&w, &mut check, &mut draft, input.region.as_deref()).await?;
@@ -242,6 +247,7 @@ impl ClusterMutation {
         let mut check = Check::new();
         let mut draft = current.clone();
         set(&mut draft.name, input.name);
+        set(&mut draft.text_language, input.text_language);
         set(&mut draft.kind, input.kind);
         patch(&mut draft.description, input.description);
         patch(&mut draft.year_established, input.year_established);

@@ -48,6 +48,8 @@ pub struct CreateCollaborationInput {
     /// The organisation that takes part as lead for that cluster; the cluster's managing
     /// organisation when omitted.
     pub lead_organisation: Option<ID>,
+    /// Language of its name and description (English when omitted).
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Changes to a collaboration; omitted fields stay as they are, `null` clears a field.
@@ -75,6 +77,8 @@ pub struct UpdateCollaborationInput {
     pub website: MaybeUndefined<String>,
     /// Slugs of its themes; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Language of its own texts.
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// A new participant in a collaboration.
@@ -226,6 +230,7 @@ impl CollaborationMutation {
             website: input.website,
             created_at: now,
             updated_at: now,
+            text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
         check_collaboration(&w, &mut check, &mut draft).await?;
@@ -266,6 +271,7 @@ impl CollaborationMutation {
         let mut check = Check::new();
         let mut draft = current.clone();
         set(&mut draft.name, input.name);
+        set(&mut draft.text_language, input.text_language);
         set(&mut draft.programme, input.programme);
         patch(&mut draft.description, input.description);
         patch(&mut draft.starts_on, input.starts_on);

@@ -65,6 +65,8 @@ pub struct CreateEventInput {
     pub themes: Option<Vec<String>>,
     /// Who organises it.
     pub organisers: OrganisersInput,
+    /// Language of its title and description (English when omitted).
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Changes to an event; omitted fields stay as they are, `null` clears a field.
@@ -102,6 +104,8 @@ pub struct UpdateEventInput {
     pub status: Option<EventStatus>,
     /// Slugs of its themes; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Language of its own texts.
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Checks an event as it would be saved.
@@ -238,6 +242,7 @@ impl EventMutation {
             status: input.status.unwrap_or(EventStatus::Scheduled),
             created_at: now,
             updated_at: now,
+            text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
         check_event(&w, &mut check, &mut draft).await?;
@@ -284,6 +289,7 @@ impl EventMutation {
         let mut check = Check::new();
         let mut draft = current.clone();
         set(&mut draft.title, input.title);
+        set(&mut draft.text_language, input.text_language);
         patch(&mut draft.description, input.description);
         set(&mut draft.format, input.format);
         set(&mut draft.starts_at, input.starts_at);

@@ -10,6 +10,7 @@ pub mod offer_need;
 pub mod organisation;
 pub mod reference;
 pub mod state;
+pub mod translation;
 
 use crate::error::AppError;
 use crate::graphql::loader::Loaders;
@@ -31,6 +32,7 @@ pub struct Mutation(
     state::StateMutation,
     collaboration::CollaborationMutation,
     reference::ReferenceMutation,
+    translation::TranslationMutation,
 );
 
 /// Who is calling, from the request.

@@ -31,6 +31,8 @@ pub struct CreateOfferNeedInput {
     pub valid_until: Option<NaiveDate>,
     /// Slugs of the themes it concerns.
     pub themes: Option<Vec<String>>,
+    /// Language of its title and description (English when omitted).
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Changes to an offer or need; omitted fields stay as they are, `null` clears a field.
@@ -50,6 +52,8 @@ pub struct UpdateOfferNeedInput {
     pub valid_until: MaybeUndefined<NaiveDate>,
     /// Slugs of the themes it concerns; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Language of its own texts.
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// An organisation's interest in an offer or need.
@@ -104,6 +108,8 @@ impl OfferNeedMutation {
             valid_until: input.valid_until,
             created_at: now,
             updated_at: now,
+            text_language: input.text_language.unwrap_or(crate::domain::Language::En),
+            target_countries: None,
             version: 1,
         };
         check_offer_need(&mut check, &mut draft, true);
@@ -142,6 +148,7 @@ impl OfferNeedMutation {
         let mut draft = current.clone();
         set(&mut draft.kind, input.kind);
         set(&mut draft.title, input.title);
+        set(&mut draft.text_language, input.text_language);
         patch(&mut draft.description, input.description);
         let new_date = matches!(input.valid_until, MaybeUndefined::Value(_));
         patch(&mut draft.valid_until, input.valid_until);

@@ -55,6 +55,8 @@ pub struct CreateOrganisationInput {
     pub themes: Option<Vec<String>>,
     /// A cluster it joins as a member at once (cluster managers must give their own cluster).
     pub cluster: Option<ID>,
+    /// Language of its name and description (English when omitted).
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// Changes to an organisation; omitted fields stay as they are, `null` clears a field.
@@ -89,6 +91,8 @@ pub struct UpdateOrganisationInput {
     pub external_id: MaybeUndefined<String>,
     /// Slugs of its themes; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Language of its own texts.
+    pub text_language: Option<crate::domain::Language>,
 }
 
 /// A new membership of an organisation in a cluster.
@@ -296,6 +300,7 @@ impl OrganisationMutation {
             description: input.description,
             created_at: now,
             updated_at: now,
+            text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
             external_id: input.external_id,
         };
@@ -340,6 +345,7 @@ impl OrganisationMutation {
         let mut check = Check::new();
         let mut draft = current.clone();
         set(&mut draft.name, input.name);
+        set(&mut draft.text_language, input.text_language);
         set(&mut draft.org_type, input.org_type);
         patch(&mut draft.size_class, input.size_class);
         patch(&mut draft.headcount, input.headcount);

@@ -1,0 +1,365 @@
+//! The search documents: one per searchable row and language (its own language and every
+//! language it is translated into), rewritten inside the transaction of every write that changes
+//! what they hold. Only public data goes in: names, descriptions, places, programmes, and the
+//! names and roles of public contacts; never members-only or private contacts, nor messages of
+//! expressions of interest.
+
+use super::text::normalize;
+use crate::error::AppResult;
+use crate::services::filter::col;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, QueryResult};
+use std::collections::BTreeMap;
+
+/// The kinds of rows search finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A cluster organisation.
+    Cluster,
+    /// A member organisation.
+    Organisation,
+    /// An event.
+    Event,
+    /// A collaboration (project).
+    Collaboration,
+    /// An offer or need.
+    OfferNeed,
+}
+
+/// Rows indexed per statement.
+const CHUNK: usize = 500;
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 5] = [
+        Kind::Cluster,
+        Kind::Organisation,
+        Kind::Event,
+        Kind::Collaboration,
+        Kind::OfferNeed,
+    ];
+
+    /// Its table, also its name in `search_document.kind`.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Cluster => "cluster",
+            Kind::Organisation => "organisation",
+            Kind::Event => "event",
+            Kind::Collaboration => "collaboration",
+            Kind::OfferNeed => "offer_need",
+        }
+    }
+
+    /// The kind stored in a table.
+    pub fn of_table(table: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.table() == table)
+    }
+
+    /// The column (and translated field) that names a row.
+    pub fn name_field(self) -> &'static str {
+        match self {
+            Kind::Event | Kind::OfferNeed => "title",
+            _ => "name",
+        }
+    }
+
+    /// Further public columns that are searched along with the description.
+    fn extras(self) -> &'static [&'static str] {
+        match self {
+            Kind::Cluster => &[],
+            Kind::Organisation => &["city"],
+            Kind::Event => &["venue", "city"],
+            Kind::Collaboration => &["programme"],
+            Kind::OfferNeed => &[],
+        }
+    }
+
+    /// Its translation table.
+    pub fn translation_table(self) -> &'static str {
+        match self {
+            Kind::Cluster => "cluster_translation",
+            Kind::Organisation => "organisation_translation",
+            Kind::Event => "event_translation",
+            Kind::Collaboration => "collaboration_translation",
+            Kind::OfferNeed => "offer_need_translation",
+        }
+    }
+}
+
+/// What one row contributes to its documents.
+#[derive(Debug, Default)]
+struct Source {
+    name: String,
+    description: Option<String>,
+    language: String,
+    extras: Vec<String>,
+    /// `(language, field, text)`.
+    translations: Vec<(String, String, String)>,
+}
+
+/// One document to store.
+#[derive(Debug, PartialEq)]
+struct Document {
+    lang: String,
+    name: String,
+    body: Option<String>,
+}
+
+/// The documents of one row: one in its own language, one per further language it is translated
+/// into, each with the translated texts where there are some and the original ones elsewhere.
+fn documents(kind: Kind, source: &Source) -> Vec<Document> {
+    let body = |description: Option<&str>| {
+        let parts: Vec<&str> = description
+            .into_iter()
+            .chain(source.extras.iter().map(String::as_str))
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    };
+    let mut out = vec![Document {
+        lang: source.language.clone(),
+        name: source.name.clone(),
+        body: body(source.description.as_deref()),
+    }];
+    let mut languages: Vec<&str> = source
+        .translations
+        .iter()
+        .map(|(l, _, _)| l.as_str())
+        .filter(|l| *l != source.language)
+        .collect();
+    languages.sort_unstable();
+    languages.dedup();
+    for lang in languages {
+        let text = |field: &str| {
+            source
+                .translations
+                .iter()
+                .find(|(l, f, _)| l == lang && f == field)
+                .map(|(_, _, t)| t.as_str())
+        };
+        out.push(Document {
+            lang: lang.to_owned(),
+            name: text(kind.name_field()).unwrap_or(&source.name).to_owned(),
+            body: body(text("description").or(source.description.as_deref())),
+        });
+    }
+    out
+}
+
+fn text_of(row: &QueryResult, column: &str) -> AppResult<Option<String>> {
+    Ok(row.try_get::<Option<String>>("", column)?)
+}
+
+/// Rewrites the documents of these rows of `kind`; rows that no longer exist lose theirs.
+pub async fn refresh(db: &impl ConnectionTrait, kind: Kind, ids: &[i64]) -> AppResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let delete = Query::delete()
+            .from_table(Alias::new("search_document"))
+            .and_where(Expr::col(Alias::new("kind")).eq(kind.table()))
+            .and_where(Expr::col(Alias::new("entity_id")).is_in(chunk.iter().copied()))
+            .to_owned();
+        db.execute(&delete).await?;
+
+        let table = kind.table();
+        let mut select = Query::select();
+        select
+            .expr_as(col(table, "id"), Alias::new("id"))
+            .expr_as(col(table, kind.name_field()), Alias::new("name"))
+            .expr_as(col(table, "description"), Alias::new("description"))
+            .expr_as(col(table, "text_language"), Alias::new("text_language"))
+            .from(Alias::new(table))
+            .and_where(col(table, "id").is_in(chunk.iter().copied()));
+        for extra in kind.extras() {
+            select.expr_as(col(table, extra), Alias::new(*extra));
+        }
+        let mut sources: BTreeMap<i64, Source> = BTreeMap::new();
+        for row in db.query_all(&select).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let mut extras = Vec::new();
+            for extra in kind.extras() {
+                extras.extend(text_of(&row, extra)?);
+            }
+            sources.insert(
+                id,
+                Source {
+                    name: row.try_get("", "name")?,
+                    description: text_of(&row, "description")?,
+                    language: row.try_get("", "text_language")?,
+                    extras,
+                    translations: Vec::new(),
+                },
+            );
+        }
+        if sources.is_empty() {
+            continue;
+        }
+        let translations = Query::select()
+            .columns(["owner_id", "lang", "field", "value"].map(Alias::new))
+            .from(Alias::new(kind.translation_table()))
+            .and_where(Expr::col(Alias::new("owner_id")).is_in(sources.keys().copied()))
+            .to_owned();
+        for row in db.query_all(&translations).await? {
+            let owner: i64 = row.try_get("", "owner_id")?;
+            if let Some(s) = sources.get_mut(&owner) {
+                s.translations.push((
+                    row.try_get("", "lang")?,
+                    row.try_get("", "field")?,
+                    row.try_get("", "value")?,
+                ));
+            }
+        }
+        if kind == Kind::Organisation {
+            let contacts = Query::select()
+                .columns(["organisation_id", "name", "role"].map(Alias::new))
+                .from(Alias::new("contact"))
+                .and_where(Expr::col(Alias::new("organisation_id")).is_in(sources.keys().copied()))
+                .and_where(Expr::col(Alias::new("visibility")).eq("public"))
+                .order_by(Alias::new("id"), sea_orm::Order::Asc)
+                .to_owned();
+            for row in db.query_all(&contacts).await? {
+                let owner: i64 = row.try_get("", "organisation_id")?;
+                if let Some(s) = sources.get_mut(&owner) {
+                    let name: String = row.try_get("", "name")?;
+                    s.extras.push(match text_of(&row, "role")? {
+                        Some(role) => format!("{name}, {role}"),
+                        None => name,
+                    });
+                }
+            }
+        }
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("search_document"))
+            .columns(["kind", "entity_id", "lang", "name", "name_norm", "body"].map(Alias::new));
+        for (id, source) in &sources {
+            for d in documents(kind, source) {
+                let norm = normalize(&d.name);
+                let values: [sea_orm::Value; 6] = [
+                    kind.table().into(),
+                    (*id).into(),
+                    d.lang.into(),
+                    d.name.into(),
+                    norm.into(),
+                    d.body.into(),
+                ];
+                insert
+                    .values(values.map(Expr::val))
+                    .map_err(|e| crate::error::AppError::Internal(Box::new(e)))?;
+            }
+        }
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites every document; for data written without the write frame (demo data, generated
+/// data) and for databases indexed before search existed.
+pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
+    db.execute(
+        &Query::delete()
+            .from_table(Alias::new("search_document"))
+            .to_owned(),
+    )
+    .await?;
+    for kind in Kind::ALL {
+        let ids = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(kind.table()))
+            .order_by(Alias::new("id"), sea_orm::Order::Asc)
+            .to_owned();
+        let ids: Vec<i64> = db
+            .query_all(&ids)
+            .await?
+            .iter()
+            .map(|r| r.try_get("", "id"))
+            .collect::<Result<_, _>>()?;
+        refresh(db, kind, &ids).await?;
+    }
+    Ok(())
+}
+
+/// Indexes a database whose rows have no documents yet (one migrated from before search), in
+/// one transaction; on PostgreSQL replicas starting together take turns.
+pub async fn fill_if_empty(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7243001)")
+            .await?;
+    }
+    fill(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn fill(db: &impl ConnectionTrait) -> AppResult<()> {
+    let any = |table: &str| {
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(table))
+            .limit(1)
+            .to_owned()
+    };
+    if db.query_one(&any("search_document")).await?.is_some() {
+        return Ok(());
+    }
+    for kind in Kind::ALL {
+        if db.query_one(&any(kind.table())).await?.is_some() {
+            tracing::info!("building the search index");
+            return rebuild(db).await;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source() -> Source {
+        Source {
+            name: "Cluster Montagne".into(),
+            description: Some("Mountain economy".into()),
+            language: "fr".into(),
+            extras: vec!["Chambéry".into()],
+            translations: vec![
+                (
+                    "en".into(),
+                    "description".into(),
+                    "Mountain economy, in English".into(),
+                ),
+                ("nl".into(), "name".into(), "Cluster Bergen".into()),
+                (
+                    "fr".into(),
+                    "name".into(),
+                    "ignored: the original is French".into(),
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_row_has_a_document_per_language_with_original_texts_where_none_are_translated() {
+        let docs = documents(Kind::Cluster, &source());
+        assert_eq!(
+            docs,
+            [
+                Document {
+                    lang: "fr".into(),
+                    name: "Cluster Montagne".into(),
+                    body: Some("Mountain economy\nChambéry".into())
+                },
+                Document {
+                    lang: "en".into(),
+                    name: "Cluster Montagne".into(),
+                    body: Some("Mountain economy, in English\nChambéry".into())
+                },
+                Document {
+                    lang: "nl".into(),
+                    name: "Cluster Bergen".into(),
+                    body: Some("Mountain economy\nChambéry".into())
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,686 @@
+//! Full-text search over clusters, organisations, events, collaborations and offers and needs,
+//! with each database's own engine: FTS5 on SQLite, full-text search with `unaccent` and
+//! `pg_trgm` on PostgreSQL.
+//!
+//! A search runs in two passes. The first finds documents holding every word of the query, each
+//! word also as a prefix (search-as-you-type), and ranks them: an exact name match first, then by
+//! the engine's relevance. Only when it finds nothing does the second pass look for names that
+//! are spelt alike (trigram similarity), so that a misspelling still finds its target.
+
+pub mod index;
+pub mod text;
+
+use crate::db::Database;
+use crate::domain::Language;
+use crate::error::AppResult;
+use crate::services::filter::{CountryCode, NutsPrefix, col, region_ids};
+use index::Kind;
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DbBackend};
+use text::{MARK_END, MARK_START, Snippet};
+
+/// How alike a name must be to a misspelt query to be found by the second pass (0 to 1).
+const SIMILAR: f64 = 0.3;
+/// Most candidates the second pass considers on SQLite.
+const CANDIDATES: u64 = 400;
+
+/// A validated search.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    /// The query's words, folded.
+    pub terms: Vec<String>,
+    /// Only these kinds; all when empty.
+    pub kinds: Vec<Kind>,
+    /// Only rows on any of these themes (slugs).
+    pub themes: Vec<String>,
+    /// Only rows in any of these countries.
+    pub countries: Vec<CountryCode>,
+    /// Only rows in any of these regions (NUTS prefixes).
+    pub regions: Vec<NutsPrefix>,
+    /// Only rows of any of these clusters (slugs).
+    pub clusters: Vec<String>,
+    /// The language the query is written in, for stemming it.
+    pub language: Option<Language>,
+    /// Hits to skip.
+    pub offset: u64,
+    /// Hits to return.
+    pub limit: u64,
+}
+
+/// One row found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its internal id.
+    pub entity_id: i64,
+    /// Relevance; higher is better.
+    pub score: f64,
+    /// Whether its name is the query.
+    pub exact: bool,
+    /// The language of the document that matched.
+    pub lang: String,
+    /// Where it matched.
+    pub snippet: Snippet,
+}
+
+/// A page of hits.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    /// The hits of the page.
+    pub hits: Vec<Hit>,
+    /// Hits in all.
+    pub total: u64,
+    /// Whether the hits are names spelt like the query rather than matches of its words.
+    pub similar: bool,
+}
+
+/// The ids of `kind`'s rows that some subquery describes, as a condition on documents.
+fn per_kind(kinds: &[Kind], ids: impl Fn(Kind) -> SelectStatement) -> Cond {
+    kinds.iter().fold(Cond::any(), |c, k| {
+        c.add(
+            Cond::all()
+                .add(col("search_document", "kind").eq(k.table()))
+                .add(col("search_document", "entity_id").in_subquery(ids(*k))),
+        )
+    })
+}
+
+fn select(table: &'static str, column: &'static str) -> SelectStatement {
+    Query::select()
+        .expr(col(table, column))
+        .from(Alias::new(table))
+        .to_owned()
+}
+
+fn where_in(
+    table: &'static str,
+    column: &'static str,
+    key: &'static str,
+    sub: SelectStatement,
+) -> SelectStatement {
+    select(table, column)
+        .and_where(col(table, key).in_subquery(sub))
+        .to_owned()
+}
+
+/// The filters of a search, as a condition on `search_document`.
+fn scope(req: &SearchRequest) -> Cond {
+    let kinds: Vec<Kind> = if req.kinds.is_empty() {
+        Kind::ALL.to_vec()
+    } else {
+        req.kinds.clone()
+    };
+    let mut cond =
+        Cond::all().add(col("search_document", "kind").is_in(kinds.iter().map(|k| k.table())));
+    if !req.themes.is_empty() {
+        let themes = select("theme", "id")
+            .and_where(col("theme", "slug").is_in(req.themes.iter().cloned()))
+            .to_owned();
+        cond = cond.add(per_kind(&kinds, |k| {
+            let (link, fk) = match k {
+                Kind::Cluster => ("cluster_theme", "cluster_id"),
+                Kind::Organisation => ("organisation_theme", "organisation_id"),
+                Kind::Event => ("event_theme", "event_id"),
+                Kind::Collaboration => ("collaboration_theme", "collaboration_id"),
+                Kind::OfferNeed => ("offer_need_theme", "offer_need_id"),
+            };
+            where_in(link, fk, "theme_id", themes.clone())
+        }));
+    }
+    // Where a row lies: its own place, or (offers and needs) its organisation's, or (events and
+    // collaborations) the place of the clusters and organisations that organise or take part.
+    let placed = |clusters: SelectStatement, orgs: SelectStatement, events: SelectStatement| {
+        per_kind(&kinds, |k| match k {
+            Kind::Cluster => clusters.clone(),
+            Kind::Organisation => orgs.clone(),
+            Kind::OfferNeed => where_in("offer_need", "id", "organisation_id", orgs.clone()),
+            Kind::Event => events.clone(),
+            Kind::Collaboration => select("participant", "collaboration_id")
+                .cond_where(
+                    Cond::any()
+                        .add(col("participant", "organisation_id").in_subquery(orgs.clone()))
+                        .add(col("participant", "cluster_id").in_subquery(clusters.clone())),
+                )
+                .to_owned(),
+        })
+    };
+    let organised_by = |clusters: &SelectStatement, orgs: &SelectStatement| {
+        select("event_organiser", "event_id")
+            .cond_where(
+                Cond::any()
+                    .add(col("event_organiser", "cluster_id").in_subquery(clusters.clone()))
+                    .add(col("event_organiser", "organisation_id").in_subquery(orgs.clone())),
+            )
+            .to_owned()
+    };
+    if !req.countries.is_empty() {
+        let codes = || req.countries.iter().map(|c| c.0.clone());
+        let in_countries = |table: &'static str| {
+            select(table, "id")
+                .and_where(col(table, "country_code").is_in(codes()))
+                .to_owned()
+        };
+        cond = cond.add(placed(
+            in_countries("cluster"),
+            in_countries("organisation"),
+            in_countries("event"),
+        ));
+    }
+    if !req.regions.is_empty() {
+        let regions = req.regions.iter().fold(Cond::any(), |c, p| {
+            c.add(col("region", "id").in_subquery(region_ids(p)))
+        });
+        let regions = select("region", "id").cond_where(regions).to_owned();
+        let clusters = where_in("cluster", "id", "region_id", regions.clone());
+        let orgs = where_in("organisation", "id", "region_id", regions);
+        let events = organised_by(&clusters, &orgs);
+        cond = cond.add(placed(clusters, orgs, events));
+    }
+    if !req.clusters.is_empty() {
+        let clusters = select("cluster", "id")
+            .and_where(col("cluster", "slug").is_in(req.clusters.iter().cloned()))
+            .to_owned();
+        let members = where_in(
+            "membership",
+            "organisation_id",
+            "cluster_id",
+            clusters.clone(),
+        );
+        cond = cond.add(per_kind(&kinds, |k| match k {
+            Kind::Cluster => clusters.clone(),
+            Kind::Organisation => members.clone(),
+            Kind::OfferNeed => where_in("offer_need", "id", "organisation_id", members.clone()),
+            Kind::Event => where_in(
+                "event_organiser",
+                "event_id",
+                "cluster_id",
+                clusters.clone(),
+            ),
+            Kind::Collaboration => where_in(
+                "participant",
+                "collaboration_id",
+                "cluster_id",
+                clusters.clone(),
+            ),
+        }));
+    }
+    cond
+}
+
+/// Searches; the caller has validated the request.
+pub async fn search(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    if req.terms.is_empty() {
+        return Ok(Found::default());
+    }
+    let postgres = db.backend() == DbBackend::Postgres;
+    let found = if postgres {
+        words_postgres(db, req).await?
+    } else {
+        words_sqlite(db, req).await?
+    };
+    if found.total > 0 {
+        return Ok(found);
+    }
+    if postgres {
+        similar_postgres(db, req).await
+    } else {
+        similar_sqlite(db, req).await
+    }
+}
+
+/// A row of the first pass, before its snippet.
+struct Ranked {
+    doc: i64,
+    kind: Kind,
+    entity_id: i64,
+    lang: String,
+    exact: bool,
+    score: f64,
+}
+
+fn ranked(row: &sea_orm::QueryResult) -> AppResult<(Ranked, i64)> {
+    let kind: String = row.try_get("", "kind")?;
+    let exact: i32 = row.try_get("", "exact")?;
+    Ok((
+        Ranked {
+            doc: row.try_get("", "id")?,
+            kind: Kind::of_table(&kind).ok_or_else(|| {
+                crate::error::AppError::Internal(format!("unknown search kind {kind}").into())
+            })?,
+            entity_id: row.try_get("", "entity_id")?,
+            lang: row.try_get("", "lang")?,
+            exact: exact != 0,
+            score: row.try_get("", "score")?,
+        },
+        row.try_get("", "total")?,
+    ))
+}
+
+/// Ranks the matches of `matches` (a query over documents with `id`, `kind`, `entity_id`,
+/// `lang`, `exact` and `score`), keeping each row's best document, and returns a page.
+async fn page(
+    db: &Database,
+    matches: SelectStatement,
+    req: &SearchRequest,
+    postgres: bool,
+) -> AppResult<(Vec<Ranked>, u64)> {
+    let mut best = Query::select();
+    if postgres {
+        best.expr(Expr::cust(
+            "DISTINCT ON (m.kind, m.entity_id) m.id, m.kind, m.entity_id, m.lang, m.exact, m.score",
+        ))
+        .from_subquery(matches, Alias::new("m"))
+        .order_by_expr(
+            Expr::cust("m.kind, m.entity_id, m.exact DESC, m.score DESC, m.id"),
+            sea_orm::Order::Asc,
+        );
+    } else {
+        // SQLite takes the other columns from the row with the largest rank.
+        best.expr(Expr::cust(
+            "m.id, m.kind, m.entity_id, m.lang, m.exact, m.score, MAX(m.exact * 1000000.0 + m.score) AS rank",
+        ))
+        .from_subquery(matches, Alias::new("m"))
+        .group_by_columns([Alias::new("kind"), Alias::new("entity_id")]);
+    }
+    let outer = Query::select()
+        .expr(Expr::cust(
+            "b.id, b.kind, b.entity_id, b.lang, b.exact, b.score, COUNT(*) OVER () AS total",
+        ))
+        .from_subquery(best.clone(), Alias::new("b"))
+        .order_by_expr(
+            Expr::cust("b.exact DESC, b.score DESC, b.kind, b.entity_id"),
+            sea_orm::Order::Asc,
+        )
+        .limit(req.limit)
+        .offset(req.offset)
+        .to_owned();
+    let mut total = 0;
+    let mut out = Vec::new();
+    for row in db.conn.query_all(&outer).await? {
+        let (r, t) = ranked(&row)?;
+        total = t as u64;
+        out.push(r);
+    }
+    if out.is_empty() && req.offset > 0 {
+        // Past the end: count on its own.
+        let count = Query::select()
+            .expr(Expr::cust("COUNT(*) AS total"))
+            .from_subquery(best, Alias::new("c"))
+            .to_owned();
+        if let Some(row) = db.conn.query_one(&count).await? {
+            total = row.try_get::<i64>("", "total")? as u64;
+        }
+    }
+    Ok((out, total))
+}
+
+/// FTS5's query: every term, each also as a prefix.
+fn fts5_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\"*"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    let phrase = req.terms.join(" ");
+    let matches = Query::select()
+        .expr(Expr::cust(
+            "search_document.id, search_document.kind, search_document.entity_id, search_document.lang",
+        ))
+        .expr_as(
+            Expr::cust_with_values("(search_document.name_norm = ?)", [phrase]),
+            Alias::new("exact"),
+        )
+        .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), Alias::new("score"))
+        .from(Alias::new("search_fts"))
+        .inner_join(
+            Alias::new("search_document"),
+            Expr::cust("search_document.id = search_fts.rowid"),
+        )
+        .and_where(Expr::cust_with_values(
+            "search_fts MATCH ?",
+            [fts5_query(&req.terms)],
+        ))
+        .cond_where(scope(req))
+        // A limit keeps SQLite from merging this query into the grouping one, where FTS5's
+        // ranking functions cannot run.
+        .limit(i64::MAX as u64)
+        .to_owned();
+    let (ranked, total) = page(db, matches, req, false).await?;
+    let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
+    let mut snippets = std::collections::HashMap::new();
+    if !ids.is_empty() {
+        let q = Query::select()
+            .expr_as(Expr::cust("rowid"), Alias::new("id"))
+            .expr_as(
+                Expr::cust_with_values(
+                    "snippet(search_fts, -1, ?, ?, '…', 16)",
+                    [MARK_START.to_string(), MARK_END.to_string()],
+                ),
+                Alias::new("snippet"),
+            )
+            .from(Alias::new("search_fts"))
+            .and_where(Expr::cust_with_values(
+                "search_fts MATCH ?",
+                [fts5_query(&req.terms)],
+            ))
+            .and_where(Expr::cust("rowid").is_in(ids))
+            .to_owned();
+        for row in db.conn.query_all(&q).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let s: Option<String> = row.try_get("", "snippet")?;
+            snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
+        }
+    }
+    Ok(Found {
+        hits: ranked
+            .into_iter()
+            .map(|r| Hit {
+                snippet: snippets.remove(&r.doc).unwrap_or_default(),
+                kind: r.kind,
+                entity_id: r.entity_id,
+                score: r.score,
+                exact: r.exact,
+                lang: r.lang,
+            })
+            .collect(),
+        total,
+        similar: false,
+    })
+}
+
+/// A custom PostgreSQL expression written with `?` placeholders: sea-query numbers
+/// PostgreSQL's placeholders (`$1`, `$2`, ...) itself only when they are written numbered.
+fn pg<V: Into<sea_orm::Value>>(sql: &str, values: impl IntoIterator<Item = V>) -> Expr {
+    let mut n = 0;
+    let numbered: String = sql
+        .split('?')
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part.to_owned()
+            } else {
+                n += 1;
+                format!("${n}{part}")
+            }
+        })
+        .collect();
+    Expr::cust_with_values(numbered, values)
+}
+
+/// PostgreSQL's text-search configuration for a language (see the search migration).
+fn config(language: Option<Language>) -> &'static str {
+    match language.unwrap_or(Language::En) {
+        Language::En => "cd_en",
+        Language::Nl => "cd_nl",
+        Language::Fr => "cd_fr",
+        Language::Es => "cd_es",
+        Language::Hu => "cd_hu",
+        Language::Fi => "cd_fi",
+        Language::De => "cd_de",
+        Language::It => "cd_it",
+        Language::Pt => "cd_pt",
+        Language::Sv => "cd_sv",
+        Language::Da => "cd_da",
+        Language::Ca | Language::Pl => "cd_simple",
+    }
+}
+
+/// PostgreSQL's query: every term, each as an accent-free prefix or as a stemmed word of the
+/// query's language.
+fn tsquery(req: &SearchRequest) -> Expr {
+    let cfg = config(req.language);
+    let sql = req
+        .terms
+        .iter()
+        .map(|_| format!("(to_tsquery('cd_simple', ? || ':*') || plainto_tsquery('{cfg}', ?))"))
+        .collect::<Vec<_>>()
+        .join(" && ");
+    let values: Vec<String> = req
+        .terms
+        .iter()
+        .flat_map(|t| [t.clone(), t.clone()])
+        .collect();
+    pg(&format!("({sql})"), values)
+}
+
+async fn words_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    let phrase = req.terms.join(" ");
+    let matches = Query::select()
+        .columns(
+            ["id", "kind", "entity_id", "lang"]
+                .map(|c| (Alias::new("search_document"), Alias::new(c))),
+        )
+        .expr_as(
+            pg("(search_document.name_norm = ?)::int", [phrase]),
+            Alias::new("exact"),
+        )
+        .expr_as(
+            Expr::cust("ts_rank_cd(search_document.document, q.q)::float8"),
+            Alias::new("score"),
+        )
+        .from(Alias::new("search_document"))
+        .join_subquery(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            Query::select()
+                .expr_as(tsquery(req), Alias::new("q"))
+                .to_owned(),
+            Alias::new("q"),
+            Expr::cust("search_document.document @@ q.q"),
+        )
+        .cond_where(scope(req))
+        .to_owned();
+    let (ranked, total) = page(db, matches, req, true).await?;
+    let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
+    let mut snippets = std::collections::HashMap::new();
+    if !ids.is_empty() {
+        let options = format!(
+            "StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, ShortWord=2, HighlightAll=false"
+        );
+        let q = Query::select()
+            .column((Alias::new("search_document"), Alias::new("id")))
+            .expr_as(
+                pg(
+                    "ts_headline('cd_simple', CASE WHEN to_tsvector('cd_simple', coalesce(search_document.body, '')) @@ q.q AND NOT to_tsvector('cd_simple', search_document.name) @@ q.q THEN search_document.body ELSE search_document.name END, q.q, ?)",
+                    [options],
+                ),
+                Alias::new("snippet"),
+            )
+            .from(Alias::new("search_document"))
+            .join_subquery(
+                sea_orm::sea_query::JoinType::InnerJoin,
+                Query::select().expr_as(tsquery(req), Alias::new("q")).to_owned(),
+                Alias::new("q"),
+                Expr::cust("true"),
+            )
+            .and_where(col("search_document", "id").is_in(ids))
+            .to_owned();
+        for row in db.conn.query_all(&q).await? {
+            let id: i64 = row.try_get("", "id")?;
+            let s: Option<String> = row.try_get("", "snippet")?;
+            snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
+        }
+    }
+    Ok(Found {
+        hits: ranked
+            .into_iter()
+            .map(|r| Hit {
+                snippet: snippets.remove(&r.doc).unwrap_or_default(),
+                kind: r.kind,
+                entity_id: r.entity_id,
+                score: r.score,
+                exact: r.exact,
+                lang: r.lang,
+            })
+            .collect(),
+        total,
+        similar: false,
+    })
+}
+
+/// A candidate of the second pass.
+struct Candidate {
+    kind: Kind,
+    entity_id: i64,
+    lang: String,
+    name: String,
+    score: f64,
+    words: Vec<usize>,
+}
+
+/// Keeps each row's best candidate, orders them and cuts the page.
+fn similar_page(mut all: Vec<Candidate>, req: &SearchRequest) -> Found {
+    all.sort_by(|a, b| {
+        (a.kind, a.entity_id)
+            .cmp(&(b.kind, b.entity_id))
+            .then(b.score.total_cmp(&a.score))
+    });
+    all.dedup_by(|b, a| (a.kind, a.entity_id) == (b.kind, b.entity_id));
+    all.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((a.kind, a.entity_id).cmp(&(b.kind, b.entity_id)))
+    });
+    let total = all.len() as u64;
+    let hits = all
+        .into_iter()
+        .skip(req.offset as usize)
+        .take(req.limit as usize)
+        .map(|c| Hit {
+            snippet: Snippet::with_words(&c.name, &c.words),
+            kind: c.kind,
+            entity_id: c.entity_id,
+            score: c.score,
+            exact: false,
+            lang: c.lang,
+        })
+        .collect();
+    Found {
+        hits,
+        total,
+        similar: true,
+    }
+}
+
+fn candidate(row: &sea_orm::QueryResult, req: &SearchRequest) -> AppResult<Option<Candidate>> {
+    let kind: String = row.try_get("", "kind")?;
+    let Some(kind) = Kind::of_table(&kind) else {
+        return Ok(None);
+    };
+    let norm: String = row.try_get("", "name_norm")?;
+    let (score, words) = text::name_similarity(&req.terms, &norm);
+    if score < SIMILAR {
+        return Ok(None);
+    }
+    Ok(Some(Candidate {
+        kind,
+        entity_id: row.try_get("", "entity_id")?,
+        lang: row.try_get("", "lang")?,
+        name: row.try_get("", "name")?,
+        score,
+        words,
+    }))
+}
+
+fn candidates() -> SelectStatement {
+    Query::select()
+        .columns(
+            ["kind", "entity_id", "lang", "name", "name_norm"]
+                .map(|c| (Alias::new("search_document"), Alias::new(c))),
+        )
+        .to_owned()
+}
+
+async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    // Any trigram of any term; names sharing the most (and rarest) trigrams come first.
+    let trigrams: Vec<String> = req
+        .terms
+        .iter()
+        .flat_map(|t| {
+            let chars: Vec<char> = t.chars().collect();
+            chars
+                .windows(3)
+                .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if trigrams.is_empty() {
+        return Ok(Found::default());
+    }
+    let q = candidates()
+        .from(Alias::new("search_trigram"))
+        .inner_join(
+            Alias::new("search_document"),
+            Expr::cust("search_document.id = search_trigram.rowid"),
+        )
+        .and_where(Expr::cust_with_values(
+            "search_trigram MATCH ?",
+            [trigrams.join(" OR ")],
+        ))
+        .cond_where(scope(req))
+        .order_by_expr(Expr::cust("bm25(search_trigram)"), sea_orm::Order::Asc)
+        .limit(CANDIDATES)
+        .to_owned();
+    let mut all = Vec::new();
+    for row in db.conn.query_all(&q).await? {
+        all.extend(candidate(&row, req)?);
+    }
+    Ok(similar_page(all, req))
+}
+
+async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    use sea_orm::TransactionTrait;
+    // A name is a candidate when it holds a word like any term of the query.
+    let like_a_term = req.terms.iter().fold(Cond::any(), |c, t| {
+        c.add(pg("? <% search_document.name_norm", [t.clone()]))
+    });
+    let q = candidates()
+        .from(Alias::new("search_document"))
+        .cond_where(like_a_term)
+        .cond_where(scope(req))
+        .order_by_expr(
+            pg(
+                "word_similarity(?, search_document.name_norm)",
+                [req.terms.join(" ")],
+            ),
+            sea_orm::Order::Desc,
+        )
+        .limit(CANDIDATES)
+        .to_owned();
+    // `<%` finds words at least this alike; the default (0.6) misses common misspellings.
+    let txn = db.conn.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SET LOCAL pg_trgm.word_similarity_threshold = {SIMILAR}"
+    ))
+    .await?;
+    let rows = txn.query_all(&q).await?;
+    txn.commit().await?;
+    let mut all = Vec::new();
+    for row in rows {
+        all.extend(candidate(&row, req)?);
+    }
+    Ok(similar_page(all, req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        use sea_orm::sea_query::PostgresQueryBuilder;
+        let q = Query::select().expr(pg("f(?, ?)", ["a", "b"])).to_owned();
+        assert_eq!(q.build(PostgresQueryBuilder).0, "SELECT f($1, $2)");
+    }
+
+    #[test]
+    fn fts5_queries_ask_for_every_term_as_a_prefix() {
+        assert_eq!(
+            fts5_query(&["smart".into(), "textil".into()]),
+            "\"smart\"* AND \"textil\"*"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Text handling shared by both databases' search: folding accents and case, splitting a query
+//! into terms, trigram similarity for misspellings, and snippets with their highlights.
+
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+
+/// Most terms a query is split into; the rest are ignored.
+pub const MAX_TERMS: usize = 8;
+
+/// `text` in lower case without accents: "Cataluña" and "CATALUNA" both become "cataluna".
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'ł' | 'Ł' => out.push('l'),
+            'ø' | 'Ø' => out.push('o'),
+            'đ' | 'Đ' => out.push('d'),
+            'ß' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ı' => out.push('i'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// `text` folded, its words joined by single spaces and punctuation dropped: the form names are
+/// compared in, so that "Sports & Technology" equals "sports technology".
+pub fn normalize(text: &str) -> String {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The words of a query, folded, in order, without repeats; punctuation separates words and is
+/// dropped, so no input can break the database's query syntax.
+pub fn terms(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in fold(query).split(|c: char| !c.is_alphanumeric()) {
+        if !word.is_empty() && !out.iter().any(|w| w == word) {
+            out.push(word.to_owned());
+        }
+        if out.len() == MAX_TERMS {
+            break;
+        }
+    }
+    out
+}
+
+/// The trigrams of one folded word, padded like `pg_trgm` does ("  w", " wo", ..., "rd ").
+fn trigrams(word: &str) -> Vec<[char; 3]> {
+    let chars: Vec<char> = [' ', ' ']
+        .into_iter()
+        .chain(word.chars())
+        .chain([' '])
+        .collect();
+    let mut out: Vec<[char; 3]> = chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// How alike two words are, from 0 to 1: shared trigrams over all trigrams of both.
+pub fn word_similarity(a: &str, b: &str) -> f64 {
+    let (ta, tb) = (trigrams(a), trigrams(b));
+    let shared = ta.iter().filter(|t| tb.contains(t)).count();
+    let all = ta.len() + tb.len() - shared;
+    if all == 0 {
+        0.0
+    } else {
+        shared as f64 / all as f64
+    }
+}
+
+/// How well every term of a query is matched by some word of a folded `name`, from 0 to 1 (the
+/// mean over terms of each term's best word), with the index of the best word of each term.
+pub fn name_similarity(terms: &[String], name: &str) -> (f64, Vec<usize>) {
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if terms.is_empty() || words.is_empty() {
+        return (0.0, Vec::new());
+    }
+    let mut total = 0.0;
+    let mut best_words = Vec::new();
+    for term in terms {
+        let (best, at) = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (word_similarity(term, w), i))
+            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
+        total += best;
+        if best > 0.0 {
+            best_words.push(at);
+        }
+    }
+    (total / terms.len() as f64, best_words)
+}
+
+/// Marks the database puts around a highlighted part of a snippet: characters from Unicode's
+/// private use area, which no text of the directory contains.
+pub const MARK_START: char = '\u{E000}';
+/// See [`MARK_START`].
+pub const MARK_END: char = '\u{E001}';
+
+/// A snippet: plain text and the parts of it that matched, as character ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text, without marks.
+    pub text: String,
+    /// `(start, length)` of each highlighted part, in characters (Unicode scalar values).
+    pub highlights: Vec<(usize, usize)>,
+}
+
+impl Snippet {
+    /// Reads a snippet marked with [`MARK_START`] and [`MARK_END`].
+    pub fn from_marked(marked: &str) -> Self {
+        let mut out = Snippet::default();
+        let mut at = 0;
+        let mut open: Option<usize> = None;
+        for c in marked.chars() {
+            match c {
+                MARK_START => open = Some(at),
+                MARK_END => {
+                    if let Some(start) = open.take()
+                        && at > start
+                    {
+                        out.highlights.push((start, at - start));
+                    }
+                }
+                c => {
+                    out.text.push(c);
+                    at += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// `text` with the words at the given word indexes highlighted.
+    pub fn with_words(text: &str, words: &[usize]) -> Self {
+        let mut out = Snippet {
+            text: text.to_owned(),
+            highlights: Vec::new(),
+        };
+        let mut index = 0;
+        let mut start: Option<usize> = None;
+        let chars: Vec<char> = text.chars().collect();
+        for (i, c) in chars.iter().chain([&' ']).enumerate() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                if words.contains(&index) {
+                    out.highlights.push((s, i - s));
+                }
+                index += 1;
+            }
+        }
+        out
+    }
+
+    /// The snippet as HTML: text escaped, highlights in `<mark>`.
+    pub fn html(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        let mut marks = self.highlights.iter().peekable();
+        let mut end: Option<usize> = None;
+        for (i, c) in self.text.chars().enumerate() {
+            if end == Some(i) {
+                out.push_str("</mark>");
+                end = None;
+            }
+            if let Some((start, len)) = marks.peek()
+                && *start == i
+            {
+                out.push_str("<mark>");
+                end = Some(start + len);
+                marks.next();
+            }
+            match c {
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '&' => out.push_str("&amp;"),
+                '"' => out.push_str("&quot;"),
+                c => out.push(c),
+            }
+        }
+        if end.is_some() {
+            out.push_str("</mark>");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_drops_case_and_accents() {
+        assert_eq!(fold("Cataluña"), "cataluna");
+        assert_eq!(fold("MONTAGNE"), "montagne");
+        assert_eq!(fold("Łódź Ősz Straße"), "lodz osz strasse");
+        assert_eq!(
+            normalize(" Sports & Technology, Brainport!"),
+            "sports technology brainport"
+        );
+    }
+
+    #[test]
+    fn queries_split_into_distinct_folded_words() {
+        assert_eq!(
+            terms("Smart-textiles, smart  Montaña!"),
+            ["smart", "textiles", "montana"]
+        );
+        assert!(terms(" ' \" & | ! ").is_empty());
+        assert_eq!(terms("a b c d e f g h i j").len(), MAX_TERMS);
+    }
+
+    #[test]
+    fn misspelt_words_are_similar_and_others_are_not() {
+        assert!(word_similarity("cataluna", "catalunya") > 0.5);
+        assert!(word_similarity("montagne", "montagne") == 1.0);
+        assert!(word_similarity("textile", "hospital") < 0.2);
+        let (score, words) = name_similarity(&terms("catalunia"), "indescat catalunya sport");
+        assert!(score > 0.4);
+        assert_eq!(words, [1]);
+    }
+
+    #[test]
+    fn marked_snippets_become_text_and_ranges() {
+        let s = Snippet::from_marked("Smart \u{E000}téxtiles\u{E001} for \u{E000}sport\u{E001}");
+        assert_eq!(s.text, "Smart téxtiles for sport");
+        assert_eq!(s.highlights, [(6, 8), (19, 5)]);
+        assert_eq!(
+            s.html(),
+            "Smart <mark>téxtiles</mark> for <mark>sport</mark>"
+        );
+    }
+
+    #[test]
+    fn highlighted_words_are_found_by_index_and_html_is_escaped() {
+        let s = Snippet::with_words("INDESCAT <Catalunya>", &[1]);
+        assert_eq!(s.highlights, [(10, 9)]);
+        assert_eq!(s.html(), "INDESCAT &lt;<mark>Catalunya</mark>&gt;");
+    }
+}

@@ -1,0 +1,540 @@
+//! Black-box tests of search, matchmaking and multilingual texts, on SQLite and PostgreSQL:
+//! relevance order, accents and case, misspellings, prefixes, filters, language fallback, that
+//! the index follows every write, and that hidden data is never found.
+
+mod support;
+
+use cluster_directory::domain::Role;
+use serde_json::{Value, json};
+use support::TestApp;
+
+const SEARCH: &str = "query($q: String!, $f: SearchFilter, $lang: Language, $first: Int, $after: String) {
+  search(query: $q, filter: $f, lang: $lang, first: $first, after: $after) {
+    totalCount similar
+    pageInfo { hasNextPage endCursor }
+    nodes { type score exactName language snippet { text html highlights { start length } }
+      node { ... on Organisation { id name } ... on Cluster { id name } ... on OfferNeed { id title } ... on Event { id title } } }
+  }
+}";
+
+const CREATE_ORG: &str =
+    "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id version } }";
+
+async fn search(app: &TestApp, q: &str, filter: Value) -> Value {
+    app.data(SEARCH, json!({ "q": q, "f": filter })).await["search"].clone()
+}
+
+/// Names of the hits, in order.
+fn names(found: &Value) -> Vec<String> {
+    found["nodes"]
+        .as_array()
+        .map(|hits| {
+            hits.iter()
+                .map(|h| {
+                    let n = &h["node"];
+                    n["name"]
+                        .as_str()
+                        .or(n["title"].as_str())
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn cluster_id(app: &TestApp, slug: &str) -> Value {
+    app.data(
+        "query($s: String!) { cluster(slug: $s) { id } }",
+        json!({ "s": slug }),
+    )
+    .await["cluster"]["id"]
+        .clone()
+}
+
+/// An organisation made by an admin, member of `cluster`.
+async fn org(app: &TestApp, admin: &str, cluster: &str, input: Value) -> Value {
+    let mut input = input;
+    input["cluster"] = cluster_id(app, cluster).await;
+    input["type"] = json!("SME");
+    app.data_as(Some(admin), CREATE_ORG, json!({ "i": input }))
+        .await["createOrganisation"]
+        .clone()
+}
+
+both!(
+    exact_names_come_first_then_names_then_descriptions,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let c = "sports-and-technology";
+        org(
+            &app,
+            &admin,
+            c,
+            json!({ "name": "Quantex Fabrics Lab", "countryCode": "NL" }),
+        )
+        .await;
+        org(&app, &admin, c, json!({ "name": "Northwind Apparel", "countryCode": "NL", "description": "We weave quantex fabrics for cycling." })).await;
+        org(
+            &app,
+            &admin,
+            c,
+            json!({ "name": "Quantex Fabrics", "countryCode": "NL" }),
+        )
+        .await;
+
+        let found = search(&app, "quantex fabrics", json!(null)).await;
+        assert_eq!(found["totalCount"], 3, "{found}");
+        assert_eq!(
+            names(&found),
+            [
+                "Quantex Fabrics",
+                "Quantex Fabrics Lab",
+                "Northwind Apparel"
+            ]
+        );
+        assert_eq!(found["nodes"][0]["exactName"], true);
+        assert_eq!(found["nodes"][1]["exactName"], false);
+        assert_eq!(found["similar"], false);
+        let snippet = &found["nodes"][2]["snippet"];
+        assert!(
+            snippet["html"]
+                .as_str()
+                .unwrap_or("")
+                .contains("<mark>quantex</mark>"),
+            "{snippet}"
+        );
+        let start = snippet["highlights"][0]["start"].as_u64().unwrap_or(0) as usize;
+        let text: String = snippet["text"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .skip(start)
+            .take(7)
+            .collect();
+        assert_eq!(text, "quantex");
+
+        // Pages continue where the last one ended.
+        let first = app
+            .data(SEARCH, json!({ "q": "quantex", "first": 2 }))
+            .await["search"]
+            .clone();
+        assert_eq!(first["pageInfo"]["hasNextPage"], true);
+        let rest = app
+            .data(
+                SEARCH,
+                json!({ "q": "quantex", "first": 2, "after": first["pageInfo"]["endCursor"] }),
+            )
+            .await["search"]
+            .clone();
+        let mut all = names(&first);
+        all.extend(names(&rest));
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                "Northwind Apparel",
+                "Quantex Fabrics",
+                "Quantex Fabrics Lab"
+            ]
+        );
+        assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    }
+);
+
+both!(
+    accents_case_prefixes_and_misspellings_still_find_it,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        org(&app, &admin, "indescat", json!({ "name": "Muntanya Catalunya Sportech", "countryCode": "ES", "description": "Cordes d'escalada fetes a Cataluña." })).await;
+
+        for q in [
+            "muntanya",
+            "MUNTANYA",
+            "Cataluna",
+            "cataluña",
+            "sporte",
+            "Sportech Muntan",
+        ] {
+            let found = search(&app, q, json!(null)).await;
+            assert!(
+                names(&found).contains(&"Muntanya Catalunya Sportech".to_owned()),
+                "{q}: {found}"
+            );
+            assert_eq!(found["similar"], false, "{q}");
+        }
+        // "montagne" finds "Montagne" (demo data), in either case.
+        let found = search(&app, "MONTAGNE", json!({ "types": ["CLUSTER"] })).await;
+        assert_eq!(names(&found), ["Cluster Montagne"]);
+
+        // Misspelt: nothing holds the words, so names spelt alike are offered.
+        let found = search(&app, "Catalunia Sportek", json!(null)).await;
+        assert_eq!(found["similar"], true, "{found}");
+        assert_eq!(names(&found)[0], "Muntanya Catalunya Sportech");
+        assert!(
+            found["nodes"][0]["snippet"]["html"]
+                .as_str()
+                .unwrap_or("")
+                .contains("<mark>Catalunya</mark>")
+        );
+        // Something spelt like nothing finds nothing.
+        let found = search(&app, "xqzvw", json!(null)).await;
+        assert_eq!(found["totalCount"], 0);
+    }
+);
+
+both!(
+    filters_narrow_search_by_type_country_region_cluster_and_theme,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        org(&app, &admin, "sports-and-technology", json!({ "name": "Zephyrine Bikes Eindhoven", "countryCode": "NL", "region": "NL414", "themes": ["textile"] })).await;
+        org(
+            &app,
+            &admin,
+            "indescat",
+            json!({ "name": "Zephyrine Bikes Barcelona", "countryCode": "ES", "region": "ES511" }),
+        )
+        .await;
+
+        let all = search(&app, "zephyrine", json!(null)).await;
+        assert_eq!(all["totalCount"], 2);
+        let by = |f: Value| {
+            let app = &app;
+            async move { names(&search(app, "zephyrine", f).await) }
+        };
+        assert_eq!(
+            by(json!({ "countries": ["es"] })).await,
+            ["Zephyrine Bikes Barcelona"]
+        );
+        assert_eq!(
+            by(json!({ "regions": ["NL4"] })).await,
+            ["Zephyrine Bikes Eindhoven"]
+        );
+        assert_eq!(
+            by(json!({ "clusters": ["indescat"] })).await,
+            ["Zephyrine Bikes Barcelona"]
+        );
+        assert_eq!(
+            by(json!({ "themes": ["textile"] })).await,
+            ["Zephyrine Bikes Eindhoven"]
+        );
+        assert!(
+            by(json!({ "types": ["EVENT", "CLUSTER"] }))
+                .await
+                .is_empty()
+        );
+        assert_eq!(
+            app.error_code(SEARCH, json!({ "q": "x", "f": { "countries": ["Spain"] } }))
+                .await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code(SEARCH, json!({ "q": " ?! " })).await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code(SEARCH, json!({ "q": "x", "first": 500 }))
+                .await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code(SEARCH, json!({ "q": "x", "after": "nonsense" }))
+                .await,
+            "BAD_USER_INPUT"
+        );
+    }
+);
+
+both!(
+    the_index_follows_every_write_and_never_holds_hidden_data,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let o = org(
+            &app,
+            &admin,
+            "sports-and-technology",
+            json!({ "name": "Oldname Velotech", "countryCode": "NL" }),
+        )
+        .await;
+
+        // Renamed: found by the new name only.
+        app.data_as(
+            Some(&admin),
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
+            json!({ "i": { "id": o["id"], "version": o["version"], "name": "Newname Velotech" } }),
+        )
+        .await;
+        assert_eq!(search(&app, "oldname", json!(null)).await["totalCount"], 0);
+        assert_eq!(
+            names(&search(&app, "newname", json!(null)).await),
+            ["Newname Velotech"]
+        );
+
+        // A public contact is found with its organisation; a private one never is.
+        let contact =
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id version } }";
+        let public = app
+            .data_as(Some(&admin), contact, json!({ "i": { "organisation": o["id"], "name": "Wilhelmina Xylograph", "role": "Founder", "visibility": "PUBLIC" } }))
+            .await["createContact"]
+            .clone();
+        app.data_as(Some(&admin), contact, json!({ "i": { "organisation": o["id"], "name": "Zebulon Quixotic", "email": "zq@example.org", "visibility": "PRIVATE" } }))
+            .await;
+        app.data_as(Some(&admin), contact, json!({ "i": { "organisation": o["id"], "name": "Members Onlyperson", "visibility": "MEMBERS" } }))
+            .await;
+        assert_eq!(
+            names(&search(&app, "xylograph", json!(null)).await),
+            ["Newname Velotech"]
+        );
+        for hidden in ["quixotic", "zq example", "onlyperson"] {
+            assert_eq!(
+                search(&app, hidden, json!(null)).await["totalCount"],
+                0,
+                "{hidden}"
+            );
+            // Not even for an admin.
+            let as_admin = app
+                .data_as(Some(&admin), SEARCH, json!({ "q": hidden }))
+                .await;
+            assert_eq!(as_admin["search"]["totalCount"], 0, "{hidden}");
+        }
+        // A contact made private is no longer found.
+        app.data_as(
+            Some(&admin),
+            "mutation($i: UpdateContactInput!) { updateContact(input: $i) { id } }",
+            json!({ "i": { "id": public["id"], "version": public["version"], "visibility": "PRIVATE" } }),
+        )
+        .await;
+        assert_eq!(
+            search(&app, "xylograph", json!(null)).await["totalCount"],
+            0
+        );
+
+        // An offer is found; the message of an interest in it is not.
+        let offer = app
+            .data_as(
+                Some(&admin),
+                "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id } }",
+                json!({ "i": { "organisation": o["id"], "kind": "TECHNOLOGY_OFFER", "title": "Graphene saddle rails", "description": "Light rails." } }),
+            )
+            .await["createOfferNeed"]
+            .clone();
+        let other = org(
+            &app,
+            &admin,
+            "indescat",
+            json!({ "name": "Interested Sl", "countryCode": "ES" }),
+        )
+        .await;
+        app.data_as(
+            Some(&admin),
+            "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+            json!({ "i": { "offerNeed": offer["id"], "organisation": other["id"], "message": "Flibbertigibbet secret terms" } }),
+        )
+        .await;
+        assert_eq!(
+            names(&search(&app, "graphene", json!(null)).await),
+            ["Graphene saddle rails"]
+        );
+        assert_eq!(
+            search(&app, "flibbertigibbet", json!(null)).await["totalCount"],
+            0
+        );
+
+        // A rejected write changes nothing in the index.
+        let refused = app
+            .query_as(
+                Some(&admin),
+                "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
+                json!({ "i": { "id": o["id"], "version": 1, "name": "Stalename Velotech" } }),
+            )
+            .await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "CONFLICT");
+        assert_eq!(
+            search(&app, "stalename", json!(null)).await["totalCount"],
+            0
+        );
+
+        // Deleted with its offers: neither is found any more.
+        let current = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Organisation { version } } }",
+                json!({ "id": o["id"] }),
+            )
+            .await;
+        app.data_as(
+            Some(&admin),
+            "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, version: $v) }",
+            json!({ "id": o["id"], "v": current["node"]["version"] }),
+        )
+        .await;
+        assert_eq!(search(&app, "newname", json!(null)).await["totalCount"], 0);
+        assert_eq!(search(&app, "graphene", json!(null)).await["totalCount"], 0);
+    }
+);
+
+const TRANSLATE: &str = "mutation($i: TranslateInput!) { translate(input: $i) { id ... on Organisation { version name(lang: FR) } } }";
+const TEXTS: &str = "query($id: ID!, $lang: Language) { node(id: $id) { ... on Organisation {
+  name(lang: $lang) description(lang: $lang) textLanguage
+  localizedName(lang: $lang) { text language fallback }
+  localizedDescription(lang: $lang) { text language fallback }
+  translations { field language text } } } }";
+
+both!(
+    texts_come_in_the_asked_language_with_fallback_to_english_then_the_original,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let o = org(&app, &admin, "cluster-montagne", json!({ "name": "Cordée Savoie", "countryCode": "FR", "textLanguage": "FR", "description": "Cordes d'alpinisme recyclées." })).await;
+        let t = app
+            .data_as(Some(&admin), TRANSLATE, json!({ "i": { "id": o["id"], "version": o["version"], "language": "EN", "description": "Recycled climbing ropes." } }))
+            .await["translate"]
+            .clone();
+        assert_eq!(t["version"], o["version"].as_i64().unwrap_or(0) + 1);
+        app.data_as(Some(&admin), TRANSLATE, json!({ "i": { "id": o["id"], "version": t["version"], "language": "NL", "name": "Touwgroep Savoie", "description": "Gerecyclede klimtouwen." } }))
+            .await;
+
+        let texts = |lang: Value| {
+            let app = &app;
+            let id = o["id"].clone();
+            async move { app.data(TEXTS, json!({ "id": id, "lang": lang })).await["node"].clone() }
+        };
+        let nl = texts(json!("NL")).await;
+        assert_eq!(nl["name"], "Touwgroep Savoie");
+        assert_eq!(
+            nl["localizedName"],
+            json!({ "text": "Touwgroep Savoie", "language": "NL", "fallback": false })
+        );
+        assert_eq!(nl["translations"].as_array().map(Vec::len), Some(3));
+        // Hungarian: no translation, so English where there is some, else the French original.
+        let hu = texts(json!("HU")).await;
+        assert_eq!(hu["description"], "Recycled climbing ropes.");
+        assert_eq!(
+            hu["localizedDescription"],
+            json!({ "text": "Recycled climbing ropes.", "language": "EN", "fallback": true })
+        );
+        assert_eq!(
+            hu["localizedName"],
+            json!({ "text": "Cordée Savoie", "language": "FR", "fallback": true })
+        );
+        // Nothing asked: as written.
+        let plain = texts(json!(null)).await;
+        assert_eq!(plain["name"], "Cordée Savoie");
+        assert_eq!(plain["textLanguage"], "FR");
+
+        // Accept-Language when no `lang` is given, by quality.
+        let resp = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept-language", "pl, nl-BE;q=0.8, fr;q=0.5")
+            .json(&json!({ "query": TEXTS, "variables": { "id": o["id"] } }))
+            .send()
+            .await
+            .expect("request");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["data"]["node"]["name"], "Touwgroep Savoie", "{body}");
+
+        // Search finds a text in any of its languages, and says which one matched.
+        let found = search(&app, "klimtouwen", json!(null)).await;
+        assert_eq!(found["nodes"][0]["language"], "nl", "{found}");
+        assert_eq!(found["nodes"][0]["node"]["id"], o["id"]);
+        let found = search(&app, "recycled ropes", json!(null)).await;
+        assert_eq!(found["nodes"][0]["language"], "en", "{found}");
+        // Stemmed or prefixed, the English form of the word is found too.
+        assert_eq!(search(&app, "rope", json!(null)).await["totalCount"], 1);
+    }
+);
+
+both!(
+    bad_translations_are_refused_and_change_nothing,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let other_manager = app.key(Role::ClusterManager, None, Some("indescat")).await;
+        let o = org(
+            &app,
+            &admin,
+            "sports-and-technology",
+            json!({ "name": "Vertaalbaar BV", "countryCode": "NL" }),
+        )
+        .await;
+        let before = app.count("organisation_translation").await;
+        let cases = [
+            (
+                None,
+                json!({ "language": "FR", "name": "X" }),
+                "UNAUTHENTICATED",
+            ),
+            (
+                Some(&other_manager),
+                json!({ "language": "FR", "name": "X" }),
+                "FORBIDDEN",
+            ),
+            (
+                Some(&admin),
+                json!({ "language": "EN", "name": "Own language" }),
+                "BAD_USER_INPUT",
+            ),
+            (
+                Some(&admin),
+                json!({ "language": "FR", "title": "Organisations have names" }),
+                "BAD_USER_INPUT",
+            ),
+            (
+                Some(&admin),
+                json!({ "language": "FR", "name": "" }),
+                "BAD_USER_INPUT",
+            ),
+            (Some(&admin), json!({ "language": "FR" }), "BAD_USER_INPUT"),
+        ];
+        for (key, mut input, code) in cases {
+            input["id"] = o["id"].clone();
+            input["version"] = o["version"].clone();
+            let resp = app
+                .query_as(key.map(String::as_str), TRANSLATE, json!({ "i": input }))
+                .await;
+            assert_eq!(
+                resp["errors"][0]["extensions"]["code"], code,
+                "{input}: {resp}"
+            );
+        }
+        let stale = app
+            .query_as(Some(&admin), TRANSLATE, json!({ "i": { "id": o["id"], "version": 99, "language": "FR", "name": "Traduisible" } }))
+            .await;
+        assert_eq!(stale["errors"][0]["extensions"]["code"], "CONFLICT");
+        assert_eq!(app.count("organisation_translation").await, before);
+        assert_eq!(
+            search(&app, "traduisible", json!(null)).await["totalCount"],
+            0
+        );
+    }
+);
+
+both!(
+    search_statements_do_not_grow_with_hits,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        for i in 0..12 {
+            org(
+                &app,
+                &admin,
+                "sports-and-technology",
+                json!({ "name": format!("Countable Works {i}"), "countryCode": "NL" }),
+            )
+            .await;
+        }
+        let used = |first: i64| {
+            let app = &app;
+            async move {
+                let before = app.db.statements();
+                let found = app
+                    .data(SEARCH, json!({ "q": "countable", "first": first }))
+                    .await;
+                assert_eq!(
+                    found["search"]["nodes"].as_array().map(Vec::len),
+                    Some(first as usize)
+                );
+                app.db.statements() - before
+            }
+        };
+        let (two, ten) = (used(2).await, used(10).await);
+        assert_eq!(two, ten, "statements for 2 hits and for 10");
+    }
+);
