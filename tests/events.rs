@@ -7,7 +7,7 @@ mod support;
 use cluster_directory::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::TestApp;
+use support::{Subscriber, TestApp};
 
 fn header(res: &reqwest::Response, name: &str) -> String {
     res.headers()
@@ -444,85 +444,6 @@ both!(
     }
 );
 
-/// A `graphql-ws` client subscribed through the npm package; stopped when dropped.
-struct Subscriber {
-    child: std::process::Child,
-    lines: tokio::sync::mpsc::UnboundedReceiver<Value>,
-}
-
-impl Subscriber {
-    fn start(url: String, query: &str, variables: Value) -> Self {
-        use std::io::BufRead;
-        let dir = support::js_dir();
-        let mut child = std::process::Command::new("node")
-            .arg("subscribe.mjs")
-            .arg(url)
-            .arg(query)
-            .arg(variables.to_string())
-            .current_dir(dir)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && tx.send(v).is_err()
-                {
-                    return;
-                }
-            }
-        });
-        Self { child, lines }
-    }
-
-    /// The next event update (a safety timeout keeps a broken run from hanging).
-    async fn next(&mut self) -> Value {
-        loop {
-            let line = tokio::time::timeout(std::time::Duration::from_secs(20), self.lines.recv())
-                .await
-                .expect("a message within 20 s")
-                .expect("the subscriber runs");
-            if let Some(error) = line.get("error") {
-                panic!("subscription failed: {error}");
-            }
-            if let Some(next) = line.get("next") {
-                return next["data"]["events"].clone();
-            }
-        }
-    }
-
-    /// Waits until the subscription hears events, by creating warm-up events until one arrives.
-    async fn warm_up<F, Fut>(&mut self, mut create: F) -> Value
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
-        for _ in 0..100 {
-            create().await;
-            if let Ok(Some(line)) =
-                tokio::time::timeout(std::time::Duration::from_millis(200), self.lines.recv()).await
-                && let Some(next) = line.get("next")
-            {
-                return next["data"]["events"].clone();
-            }
-        }
-        panic!("the subscription never heard an event");
-    }
-}
-
-impl Drop for Subscriber {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const SUBSCRIBE: &str = "subscription($f: EventFilterInput) { events(filter: $f) {
     kind id event { title status themes { nodes { slug } } } } }";
 
@@ -542,7 +463,13 @@ both!(
         };
         let listen_on = replica.as_ref().unwrap_or(&app);
         let ws = format!("ws://{}/graphql/ws", listen_on.addr);
-        let mut sub = Subscriber::start(ws, SUBSCRIBE, json!({ "f": { "themes": ["health"] } }));
+        let mut sub = Subscriber::start(
+            ws,
+            SUBSCRIBE,
+            json!({ "f": { "themes": ["health"] } }),
+            None,
+            "events",
+        );
         let create = |title: String, theme: &'static str| {
             let (app, manager, own) = (&app, &manager, &own);
             async move {

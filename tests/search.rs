@@ -6,7 +6,7 @@ mod support;
 
 use cluster_directory::domain::Role;
 use serde_json::{Value, json};
-use support::TestApp;
+use support::{Subscriber, TestApp};
 
 const SEARCH: &str = "query($q: String!, $f: SearchFilter, $lang: Language, $first: Int, $after: String) {
   search(query: $q, filter: $f, lang: $lang, first: $first, after: $after) {
@@ -536,5 +536,236 @@ both!(
         };
         let (two, ten) = (used(2).await, used(10).await);
         assert_eq!(two, ten, "statements for 2 hits and for 10");
+    }
+);
+
+const CREATE_OFFER: &str =
+    "mutation($i: CreateOfferNeedInput!) { createOfferNeed(input: $i) { id } }";
+const MATCHES: &str = "query($id: ID!) { node(id: $id) { ... on OfferNeed { matches(first: 50) {
+  score parts { factor value weight contribution explanation }
+  offerNeed { id title isOffer } organisation { name } } } } }";
+
+/// An offer or need of `org`, made by an admin.
+async fn offer(app: &TestApp, admin: &str, org: &Value, input: Value) -> Value {
+    let mut input = input;
+    input["organisation"] = org["id"].clone();
+    app.data_as(Some(admin), CREATE_OFFER, json!({ "i": input }))
+        .await["createOfferNeed"]["id"]
+        .clone()
+}
+
+both!(
+    offers_meet_the_needs_of_other_clusters_with_every_score_explained,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let a = org(
+            &app,
+            &admin,
+            "cluster-montagne",
+            json!({ "name": "Cordes Alpines", "countryCode": "FR", "naceCodes": ["C13.94"] }),
+        )
+        .await;
+        let b = org(
+            &app,
+            &admin,
+            "indescat",
+            json!({ "name": "Rocòdrom Barcelona", "countryCode": "ES", "naceCodes": ["C13.96"] }),
+        )
+        .await;
+        let c = org(
+            &app,
+            &admin,
+            "indescat",
+            json!({ "name": "Hotel Pirineu", "countryCode": "ES" }),
+        )
+        .await;
+        let d = org(
+            &app,
+            &admin,
+            "cluster-montagne",
+            json!({ "name": "Voisin Savoyard", "countryCode": "FR", "naceCodes": ["C13.94"] }),
+        )
+        .await;
+
+        let ropes = offer(&app, &admin, &a, json!({ "kind": "TECHNOLOGY_OFFER", "title": "Recycled climbing ropes", "description": "Dynamic ropes woven from recycled polyamide.", "themes": ["textile", "sustainability"], "targetCountries": ["es"] })).await;
+        let wanted = offer(&app, &admin, &b, json!({ "kind": "BUSINESS_REQUEST", "title": "Recycled ropes for our climbing walls", "themes": ["textile", "sustainability"] })).await;
+        let weak = offer(&app, &admin, &c, json!({ "kind": "BUSINESS_REQUEST", "title": "Booking software for mountain huts", "themes": ["tourism"] })).await;
+        let same_cluster = offer(&app, &admin, &d, json!({ "kind": "BUSINESS_REQUEST", "title": "Recycled climbing ropes wanted", "themes": ["textile", "sustainability"] })).await;
+        let other_offer = offer(&app, &admin, &b, json!({ "kind": "BUSINESS_OFFER", "title": "Recycled climbing ropes for sale", "themes": ["textile"] })).await;
+
+        let found = app.data(MATCHES, json!({ "id": ropes })).await["node"]["matches"].clone();
+        let matches = found.as_array().cloned().unwrap_or_default();
+        let ids: Vec<&Value> = matches.iter().map(|m| &m["offerNeed"]["id"]).collect();
+        assert_eq!(ids[0], &wanted, "{found}");
+        let at = |id: &Value| ids.iter().position(|i| *i == id);
+        assert!(at(&weak).is_some_and(|p| p > 0), "{found}");
+        assert_eq!(
+            at(&same_cluster),
+            None,
+            "members of the offer's own cluster are left out"
+        );
+        assert_eq!(at(&other_offer), None, "an offer does not answer an offer");
+        assert!(matches.iter().all(|m| m["offerNeed"]["isOffer"] == false));
+
+        // The best match, explained part by part.
+        let best = &matches[0];
+        let parts = best["parts"].as_array().cloned().unwrap_or_default();
+        let factors: Vec<&str> = parts.iter().filter_map(|p| p["factor"].as_str()).collect();
+        assert_eq!(
+            factors,
+            [
+                "THEMES",
+                "NACE_CODES",
+                "TARGET_COUNTRIES",
+                "TEXT",
+                "FRESHNESS"
+            ]
+        );
+        let part = |f: &str| {
+            parts
+                .iter()
+                .find(|p| p["factor"] == f)
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(part("THEMES")["value"], 1.0);
+        assert!(
+            part("THEMES")["explanation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("textile")
+        );
+        assert_eq!(part("NACE_CODES")["value"], 0.5);
+        assert!(
+            part("NACE_CODES")["explanation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("C13")
+        );
+        assert_eq!(part("TARGET_COUNTRIES")["value"], 0.75);
+        assert!(
+            part("TEXT")["explanation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("recycled")
+        );
+        let sum: f64 = parts
+            .iter()
+            .filter_map(|p| p["contribution"].as_f64())
+            .sum();
+        assert!((best["score"].as_f64().unwrap_or(0.0) - sum).abs() < 1e-9);
+        assert!(best["score"].as_f64() > matches[1]["score"].as_f64());
+
+        // And the other way round: the need finds the offer.
+        let back = app.data(MATCHES, json!({ "id": wanted })).await["node"]["matches"].clone();
+        assert_eq!(back[0]["offerNeed"]["id"], ropes, "{back}");
+
+        // The organisation's best counterpart, with the pair that makes it.
+        let cp = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Organisation { counterparts(first: 3) { score organisation { name } own { id } answer { id } parts { factor } } } } }",
+                json!({ "id": a["id"] }),
+            )
+            .await["node"]["counterparts"]
+            .clone();
+        assert_eq!(cp[0]["organisation"]["name"], "Rocòdrom Barcelona", "{cp}");
+        assert_eq!(cp[0]["own"]["id"], ropes);
+        assert_eq!(cp[0]["answer"]["id"], wanted);
+        assert_eq!(
+            app.error_code(
+                "query($id: ID!) { node(id: $id) { ... on OfferNeed { matches(first: 0) { score } } } }",
+                json!({ "id": ropes })
+            )
+            .await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code(CREATE_OFFER, json!({ "i": { "organisation": a["id"], "kind": "BUSINESS_OFFER", "title": "X", "targetCountries": ["Spain"] } })).await,
+            "UNAUTHENTICATED"
+        );
+        let bad = app
+            .query_as(Some(&admin), CREATE_OFFER, json!({ "i": { "organisation": a["id"], "kind": "BUSINESS_OFFER", "title": "X", "targetCountries": ["Spain"] } }))
+            .await;
+        assert_eq!(
+            bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{bad}"
+        );
+    }
+);
+
+both!(
+    owners_hear_when_somebody_expresses_interest,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let owner_key = app
+            .key(Role::ClusterManager, None, Some("cluster-montagne"))
+            .await;
+        let stranger_key = app
+            .key(Role::ClusterManager, None, Some("sports-and-technology"))
+            .await;
+        let a = org(
+            &app,
+            &admin,
+            "cluster-montagne",
+            json!({ "name": "Gants de Savoie", "countryCode": "FR" }),
+        )
+        .await;
+        let ws = format!("ws://{}/graphql/ws", app.addr);
+        const LISTEN: &str = "subscription($o: ID!) { interestExpressed(organisation: $o) { message organisation { name } offerNeed { title } } }";
+
+        let mut anonymous = Subscriber::start(
+            ws.clone(),
+            LISTEN,
+            json!({ "o": a["id"] }),
+            None,
+            "interestExpressed",
+        );
+        assert_eq!(anonymous.error().await, "UNAUTHENTICATED");
+        let mut stranger = Subscriber::start(
+            ws.clone(),
+            LISTEN,
+            json!({ "o": a["id"] }),
+            Some(&stranger_key),
+            "interestExpressed",
+        );
+        assert_eq!(stranger.error().await, "FORBIDDEN");
+
+        let mut owner = Subscriber::start(
+            ws,
+            LISTEN,
+            json!({ "o": a["id"] }),
+            Some(&owner_key),
+            "interestExpressed",
+        );
+        let mut n = 0;
+        let heard = owner
+            .warm_up(|| {
+                n += 1;
+                let (app, admin, a) = (&app, &admin, &a);
+                async move {
+                    let gloves = offer(app, admin, a, json!({ "kind": "BUSINESS_OFFER", "title": format!("Gloves {n}") })).await;
+                    let other = org(app, admin, "indescat", json!({ "name": format!("Interested {n}"), "countryCode": "ES" })).await;
+                    app.data_as(
+                        Some(admin),
+                        "mutation($i: ExpressInterestInput!) { expressInterest(input: $i) { id } }",
+                        json!({ "i": { "offerNeed": gloves, "organisation": other["id"], "message": "We would like samples." } }),
+                    )
+                    .await;
+                }
+            })
+            .await;
+        assert_eq!(heard["message"], "We would like samples.");
+        assert!(
+            heard["organisation"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Interested")
+        );
+        assert!(
+            heard["offerNeed"]["title"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Gloves")
+        );
     }
 );

@@ -9,6 +9,7 @@ pub mod federation;
 pub mod i18n;
 pub mod indicator;
 pub mod loader;
+pub mod matchmaking;
 pub mod mutation;
 pub mod node;
 pub mod offer_need;

@@ -183,6 +183,34 @@ impl OfferNeed {
         self.localized(ctx, "description", self.0.description.as_deref(), lang)
             .await
     }
+    /// Countries it targets (ISO 3166-1 alpha-2); empty for anywhere.
+    async fn target_countries(&self) -> Vec<String> {
+        self.0
+            .target_countries
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+    /// For an offer, the needs it answers; for a need, the offers that answer it: open ones of
+    /// organisations that share no cluster with its own, best first. Each score is made of
+    /// shared themes, NACE codes, target countries, words in common and freshness, and every
+    /// part is explained.
+    async fn matches(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the best n matches (1 to 50, default 10).")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::matchmaking::Match>> {
+        let n = super::matchmaking::wanted(first)?;
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        Ok(crate::services::matchmaking::matches(db, &self.0, n)
+            .await?
+            .into_iter()
+            .map(super::matchmaking::Match)
+            .collect())
+    }
     /// Open until this day.
     async fn valid_until(&self) -> Option<NaiveDate> {
         self.0.valid_until

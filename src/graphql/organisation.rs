@@ -145,6 +145,23 @@ impl OrganisationQuery {
 /// public authority, sports club or federation, or network.
 #[Object]
 impl Organisation {
+    /// Organisations of other clusters whose offers or needs best answer this organisation's,
+    /// best first, each with its best pair and the score explained.
+    async fn counterparts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the best n counterparts (1 to 50, default 10).")] first: Option<
+            i32,
+        >,
+    ) -> async_graphql::Result<Vec<super::matchmaking::Counterpart>> {
+        let n = super::matchmaking::wanted(first)?;
+        let db = &ctx.data::<Loaders>()?.db.conn;
+        Ok(crate::services::matchmaking::counterparts(db, self.0.id, n)
+            .await?
+            .into_iter()
+            .map(|(own, scored)| super::matchmaking::Counterpart(own, scored))
+            .collect())
+    }
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {
         global_id("Organisation", self.0.public_id)

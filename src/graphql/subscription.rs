@@ -1,13 +1,15 @@
 //! Live updates over WebSocket (`graphql-transport-ws`): events created, changed, cancelled or
-//! deleted, filtered like the `events` feed.
+//! deleted, filtered like the `events` feed, and expressions of interest for the owners of the
+//! offers and needs.
 
 use super::event::EventFilterInput;
 use super::loader::Loaders;
 use super::node::global_id;
-use super::types::Event;
-use crate::entities::event;
+use super::node::parse_id_of;
+use super::types::{Event, Interest};
+use crate::entities::{event, interest, organisation};
 use crate::error::AppError;
-use crate::services::live::{ChangeKind, EventBus};
+use crate::services::live::{ChangeKind, EventBus, LiveChange};
 use async_graphql::{Context, ID, SimpleObject, Subscription};
 use futures_util::Stream;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -48,7 +50,8 @@ impl Subscription {
             |(mut rx, db, filter)| async move {
                 loop {
                     let change = match rx.recv().await {
-                        Ok(c) => c,
+                        Ok(LiveChange::Event(c)) => c,
+                        Ok(_) => continue,
                         Err(RecvError::Lagged(missed)) => {
                             tracing::warn!(missed, "a subscriber fell behind");
                             continue;
@@ -85,6 +88,76 @@ impl Subscription {
                             continue;
                         }
                         Err(_) => continue,
+                    }
+                }
+            },
+        ))
+    }
+
+    /// Expressions of interest in the offers and needs of an organisation, as they are
+    /// expressed. Only those who may manage the organisation (managers of its clusters,
+    /// stewards of its region, admins) may listen: send the key in `connection_init`.
+    async fn interest_expressed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organisation whose offers and needs to hear about.")]
+        organisation: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Interest>> {
+        use crate::services::access::{Caller, of_managed_organisations};
+        let caller = ctx
+            .data_opt::<Caller>()
+            .cloned()
+            .unwrap_or(Caller::Anonymous);
+        let db = ctx.data::<Loaders>()?.db.clone();
+        let org = organisation::Entity::find()
+            .filter(organisation::Column::PublicId.eq(parse_id_of("Organisation", &organisation)?))
+            .one(&db.conn)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::not_found("no organisation has this id"))?;
+        if caller == Caller::Anonymous {
+            return Err(AppError::Unauthenticated(
+                "listening for interest needs an API key: send `{\"Authorization\": \"Bearer <key>\"}` in `connection_init`".to_owned(),
+            )
+            .into());
+        }
+        let managed = organisation::Entity::find()
+            .filter(organisation::Column::Id.eq(org.id))
+            .filter(of_managed_organisations(&caller, "organisation", "id"))
+            .one(&db.conn)
+            .await
+            .map_err(AppError::from)?;
+        if managed.is_none() {
+            return Err(AppError::Forbidden(
+                "only those who may manage the organisation hear about interest in its offers and needs".to_owned(),
+            )
+            .into());
+        }
+        let rx = ctx.data::<EventBus>()?.subscribe();
+        Ok(futures_util::stream::unfold(
+            (rx, db),
+            move |(mut rx, db)| async move {
+                loop {
+                    let change = match rx.recv().await {
+                        Ok(LiveChange::Interest(c)) if c.owner == org.id => c,
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "a subscriber fell behind");
+                            continue;
+                        }
+                        Err(RecvError::Closed) => return None,
+                    };
+                    match interest::Entity::find()
+                        .filter(interest::Column::PublicId.eq(change.interest))
+                        .one(&db.conn)
+                        .await
+                    {
+                        Ok(Some(i)) => return Some((Interest(i), (rx, db))),
+                        Ok(None) => continue,
+                        Err(e) => {
+                            tracing::error!(error = %e, "subscription lookup failed");
+                            continue;
+                        }
                     }
                 }
             },

@@ -1,4 +1,4 @@
-//! Live changes of events, for subscriptions. On PostgreSQL a write announces its changes with
+//! Live changes of events and expressions of interest, for subscriptions. On PostgreSQL a write announces its changes with
 //! `pg_notify` inside its own transaction, so that they go out only if it commits, and every
 //! replica hears them through `LISTEN`; on SQLite (one process) the changes go to this process's
 //! subscribers once the write has committed.
@@ -36,10 +36,29 @@ pub struct EventChange {
     pub kind: ChangeKind,
 }
 
-/// Fans event changes out to this process's subscribers.
+/// An organisation expressed interest in an offer or need.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestChange {
+    /// The interest's public id.
+    pub interest: Uuid,
+    /// The internal id of the organisation whose offer or need it is.
+    pub owner: i64,
+}
+
+/// Anything subscribers hear about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum LiveChange {
+    /// An event changed.
+    Event(EventChange),
+    /// Somebody expressed interest.
+    Interest(InterestChange),
+}
+
+/// Fans changes out to this process's subscribers.
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<EventChange>,
+    tx: broadcast::Sender<LiveChange>,
     postgres: bool,
 }
 
@@ -56,7 +75,7 @@ impl EventBus {
     }
 
     /// A new subscriber.
-    pub fn subscribe(&self) -> broadcast::Receiver<EventChange> {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveChange> {
         self.tx.subscribe()
     }
 
@@ -65,8 +84,8 @@ impl EventBus {
     pub async fn stage(
         &self,
         txn: &impl ConnectionTrait,
-        change: EventChange,
-    ) -> AppResult<Option<EventChange>> {
+        change: LiveChange,
+    ) -> AppResult<Option<LiveChange>> {
         if !self.postgres {
             return Ok(Some(change));
         }
@@ -82,7 +101,7 @@ impl EventBus {
     }
 
     /// Publishes changes of a committed write to this process's subscribers.
-    pub fn publish(&self, changes: Vec<EventChange>) {
+    pub fn publish(&self, changes: Vec<LiveChange>) {
         for change in changes {
             // Without subscribers there is nobody to tell.
             let _ = self.tx.send(change);
@@ -92,7 +111,7 @@ impl EventBus {
 
 /// Forwards every replica's notifications to this process's subscribers, reconnecting after
 /// failures.
-async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<EventChange>) {
+async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<LiveChange>) {
     use sea_orm::sqlx::postgres::PgListener;
     loop {
         let listener = async {
@@ -105,7 +124,7 @@ async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<EventChange>)
             Ok(mut l) => loop {
                 match l.recv().await {
                     Ok(n) => {
-                        if let Ok(change) = serde_json::from_str::<EventChange>(n.payload()) {
+                        if let Ok(change) = serde_json::from_str::<LiveChange>(n.payload()) {
                             let _ = tx.send(change);
                         }
                     }

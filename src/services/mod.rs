@@ -16,6 +16,7 @@ pub mod import;
 pub mod keys;
 pub mod links;
 pub mod live;
+pub mod matchmaking;
 pub mod offer_need;
 pub mod organisation;
 pub mod page;

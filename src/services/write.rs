@@ -10,7 +10,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::services::access::{Need, Owner};
 use crate::services::audit::{self, Actor, Operation};
-use crate::services::live::{ChangeKind, EventBus, EventChange};
+use crate::services::live::{ChangeKind, EventBus, EventChange, InterestChange, LiveChange};
 use crate::services::search::{self, index::Kind};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -31,7 +31,7 @@ pub struct Write {
     /// Where event changes are announced, when anybody listens.
     bus: Option<EventBus>,
     /// Changes to publish once the write has committed.
-    pending: std::sync::Mutex<Vec<EventChange>>,
+    pending: std::sync::Mutex<Vec<LiveChange>>,
     /// Rows whose search documents must be rewritten before the write commits.
     touched: std::sync::Mutex<Vec<(Kind, i64)>>,
     /// This process's turn to write, on SQLite, held until the write ends.
@@ -112,10 +112,21 @@ impl Write {
 
     /// Records that an event changed, for live subscriptions: announced only if the write commits.
     pub async fn event_changed(&self, kind: ChangeKind, event: Uuid) -> AppResult<()> {
+        self.announce(LiveChange::Event(EventChange { event, kind }))
+            .await
+    }
+
+    /// Records that an organisation expressed interest in an offer or need of `owner`.
+    pub async fn interest_expressed(&self, interest: Uuid, owner: i64) -> AppResult<()> {
+        self.announce(LiveChange::Interest(InterestChange { interest, owner }))
+            .await
+    }
+
+    async fn announce(&self, change: LiveChange) -> AppResult<()> {
         let Some(bus) = &self.bus else {
             return Ok(());
         };
-        if let Some(change) = bus.stage(&self.txn, EventChange { event, kind }).await? {
+        if let Some(change) = bus.stage(&self.txn, change).await? {
             self.pending
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -343,3 +343,115 @@ pub async fn node(script: &str, args: Vec<String>) -> std::process::Output {
     .await
     .expect("node finishes")
 }
+
+/// A `graphql-ws` client subscribed through the npm package; stopped when dropped.
+pub struct Subscriber {
+    field: &'static str,
+    child: std::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<Value>,
+}
+
+impl Subscriber {
+    /// Subscribes to `query`, whose root field is `field`, with an API key when given.
+    pub fn start(
+        url: String,
+        query: &str,
+        variables: Value,
+        key: Option<&str>,
+        field: &'static str,
+    ) -> Self {
+        use std::io::BufRead;
+        let dir = js_dir();
+        let mut child = std::process::Command::new("node")
+            .arg("subscribe.mjs")
+            .arg(url)
+            .arg(query)
+            .arg(variables.to_string())
+            .args(key)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && tx.send(v).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Self {
+            field,
+            child,
+            lines,
+        }
+    }
+
+    /// The next update (a safety timeout keeps a broken run from hanging).
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let line = tokio::time::timeout(std::time::Duration::from_secs(20), self.lines.recv())
+                .await
+                .expect("a message within 20 s")
+                .expect("the subscriber runs");
+            if let Some(error) = line.get("error") {
+                panic!("subscription failed: {error}");
+            }
+            if let Some(next) = line.get("next") {
+                return next["data"][self.field].clone();
+            }
+        }
+    }
+
+    /// The `extensions.code` of the error the subscription is refused with (or the message of a
+    /// protocol error).
+    pub async fn error(&mut self) -> String {
+        loop {
+            let line = tokio::time::timeout(std::time::Duration::from_secs(20), self.lines.recv())
+                .await
+                .expect("a message within 20 s")
+                .expect("the subscriber runs");
+            if let Some(error) = line.get("error") {
+                return error.as_str().unwrap_or_default().to_owned();
+            }
+            if let Some(code) = line["next"]["errors"][0]["extensions"]["code"].as_str() {
+                return code.to_owned();
+            }
+            if line.get("next").is_some() {
+                panic!("expected the subscription to be refused: {line}");
+            }
+        }
+    }
+
+    /// Waits until the subscription hears something, by making warm-up changes until one arrives.
+    pub async fn warm_up<F, Fut>(&mut self, mut create: F) -> Value
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        for _ in 0..100 {
+            create().await;
+            if let Ok(Some(line)) =
+                tokio::time::timeout(std::time::Duration::from_millis(200), self.lines.recv()).await
+                && let Some(next) = line.get("next")
+            {
+                return next["data"][self.field].clone();
+            }
+        }
+        panic!("the subscription never heard an event");
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

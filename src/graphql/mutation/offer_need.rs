@@ -31,6 +31,8 @@ pub struct CreateOfferNeedInput {
     pub valid_until: Option<NaiveDate>,
     /// Slugs of the themes it concerns.
     pub themes: Option<Vec<String>>,
+    /// Countries it targets (ISO 3166-1 alpha-2); none for anywhere.
+    pub target_countries: Option<Vec<String>>,
     /// Language of its title and description (English when omitted).
     pub text_language: Option<crate::domain::Language>,
 }
@@ -52,6 +54,8 @@ pub struct UpdateOfferNeedInput {
     pub valid_until: MaybeUndefined<NaiveDate>,
     /// Slugs of the themes it concerns; replaces the current ones.
     pub themes: Option<Vec<String>>,
+    /// Countries it targets; replaces the current ones (empty or `null` for anywhere).
+    pub target_countries: MaybeUndefined<Vec<String>>,
     /// Language of its own texts.
     pub text_language: Option<crate::domain::Language>,
 }
@@ -65,6 +69,26 @@ pub struct ExpressInterestInput {
     pub organisation: ID,
     /// A message to its owner (at most 2,000 characters).
     pub message: Option<String>,
+}
+
+/// Target countries, checked and stored as `,ES,FR,`; none means anywhere.
+fn target_countries(check: &mut Check, codes: Option<Vec<String>>) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, code) in codes.unwrap_or_default().iter().enumerate() {
+        match crate::services::filter::CountryCode::parse(
+            &format!("input.targetCountries[{i}]"),
+            code,
+        ) {
+            Ok(c) if !out.contains(&c.0) => out.push(c.0),
+            Ok(_) => {}
+            Err(crate::error::AppError::BadUserInput { field, message }) => {
+                check.fail(&field.unwrap_or_default(), message)
+            }
+            Err(_) => {}
+        }
+    }
+    out.sort();
+    (!out.is_empty()).then(|| format!(",{},", out.join(",")))
 }
 
 fn check_offer_need(check: &mut Check, draft: &mut offer_need::Model, is_new: bool) {
@@ -109,7 +133,7 @@ impl OfferNeedMutation {
             created_at: now,
             updated_at: now,
             text_language: input.text_language.unwrap_or(crate::domain::Language::En),
-            target_countries: None,
+            target_countries: target_countries(&mut check, input.target_countries),
             version: 1,
         };
         check_offer_need(&mut check, &mut draft, true);
@@ -149,6 +173,13 @@ impl OfferNeedMutation {
         set(&mut draft.kind, input.kind);
         set(&mut draft.title, input.title);
         set(&mut draft.text_language, input.text_language);
+        match input.target_countries {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => draft.target_countries = None,
+            MaybeUndefined::Value(codes) => {
+                draft.target_countries = target_countries(&mut check, Some(codes))
+            }
+        }
         patch(&mut draft.description, input.description);
         let new_date = matches!(input.valid_until, MaybeUndefined::Value(_));
         patch(&mut draft.valid_until, input.valid_until);
@@ -259,6 +290,8 @@ impl OfferNeedMutation {
                     version: 1,
                 },
             )
+            .await?;
+        w.interest_expressed(saved.public_id, target.organisation_id)
             .await?;
         w.commit().await?;
         Ok(Interest(saved))

@@ -1,0 +1,517 @@
+//! Matchmaking: for an offer, the needs of organisations in other clusters that it answers (and
+//! for a need, the offers), scored by shared themes, NACE codes, target countries, text
+//! similarity and freshness, each part kept so that the score can be explained.
+
+use crate::entities::{offer_need, organisation, theme};
+use crate::error::AppResult;
+use crate::services::organisation::unpack_nace;
+use crate::services::search::text::fold;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Candidates scored per offer or need.
+const CANDIDATES: u64 = 300;
+
+/// What a match score is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+pub enum Factor {
+    /// Themes both concern.
+    Themes,
+    /// NACE codes of the two organisations: the same code, or the same division.
+    NaceCodes,
+    /// Whether each side lies in a country the other targets.
+    TargetCountries,
+    /// Words both texts use.
+    Text,
+    /// How recently the counterpart changed.
+    Freshness,
+}
+
+impl Factor {
+    /// Its share of the score.
+    pub fn weight(self) -> f64 {
+        match self {
+            Factor::Themes => 0.35,
+            Factor::NaceCodes => 0.15,
+            Factor::TargetCountries => 0.15,
+            Factor::Text => 0.25,
+            Factor::Freshness => 0.10,
+        }
+    }
+}
+
+/// One part of a score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    /// What it measures.
+    pub factor: Factor,
+    /// How well the pair does on it, from 0 to 1.
+    pub value: f64,
+    /// Why, in words.
+    pub explanation: String,
+}
+
+/// One side of a pair, as matchmaking sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Side {
+    /// The offer's or need's id.
+    pub id: i64,
+    /// Its organisation's id.
+    pub organisation_id: i64,
+    /// Theme slugs.
+    pub themes: BTreeSet<String>,
+    /// The organisation's NACE codes.
+    pub nace: Vec<String>,
+    /// The organisation's country.
+    pub country: String,
+    /// Countries it targets; empty for anywhere.
+    pub targets: Vec<String>,
+    /// Title and description.
+    pub text: String,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A scored counterpart.
+#[derive(Clone, Debug)]
+pub struct Scored {
+    /// The counterpart.
+    pub other: Side,
+    /// The weighted sum of the parts, from 0 to 1.
+    pub score: f64,
+    /// The parts.
+    pub parts: Vec<Part>,
+}
+
+/// Words of at least four letters that say something (a few very common ones left out).
+fn words(text: &str) -> BTreeSet<String> {
+    const COMMON: &[&str] = &[
+        "with",
+        "from",
+        "that",
+        "this",
+        "they",
+        "their",
+        "have",
+        "será",
+        "pour",
+        "dans",
+        "voor",
+        "with",
+        "into",
+        "also",
+        "more",
+        "other",
+        "about",
+        "which",
+        "will",
+        "your",
+        "looking",
+        "offer",
+        "offers",
+        "need",
+        "needs",
+        "company",
+        "companies",
+        "partner",
+        "partners",
+    ];
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4 && !COMMON.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    items
+        .into_iter()
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Scores `other` against `subject`.
+pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
+    let mut parts = Vec::new();
+
+    let shared: Vec<&String> = subject.themes.intersection(&other.themes).collect();
+    let union = subject.themes.union(&other.themes).count();
+    parts.push(Part {
+        factor: Factor::Themes,
+        value: if union == 0 {
+            0.0
+        } else {
+            shared.len() as f64 / union as f64
+        },
+        explanation: if shared.is_empty() {
+            "no theme in common".to_owned()
+        } else {
+            format!(
+                "{} of {union} themes in common: {}",
+                shared.len(),
+                list(&shared)
+            )
+        },
+    });
+
+    let same_code: Vec<&String> = subject
+        .nace
+        .iter()
+        .filter(|c| other.nace.contains(c))
+        .collect();
+    let division = |c: &str| c.split('.').next().unwrap_or(c).to_owned();
+    let same_division: Vec<String> = subject
+        .nace
+        .iter()
+        .map(|c| division(c))
+        .filter(|d| other.nace.iter().any(|o| division(o) == *d))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    parts.push(if !same_code.is_empty() {
+        Part {
+            factor: Factor::NaceCodes,
+            value: 1.0,
+            explanation: format!("same NACE code: {}", list(&same_code)),
+        }
+    } else if !same_division.is_empty() {
+        Part {
+            factor: Factor::NaceCodes,
+            value: 0.5,
+            explanation: format!("same NACE division: {}", list(&same_division)),
+        }
+    } else {
+        Part {
+            factor: Factor::NaceCodes,
+            value: 0.0,
+            explanation: "no NACE code or division in common".to_owned(),
+        }
+    });
+
+    let fits = |targets: &[String], country: &str| {
+        if targets.is_empty() {
+            0.5
+        } else if targets.iter().any(|t| t == country) {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let reach = |who: &str, targets: &[String], country: &str| {
+        if targets.is_empty() {
+            format!("{who} targets no country in particular")
+        } else if targets.iter().any(|t| t == country) {
+            format!("{who} targets {country}")
+        } else {
+            format!("{who} targets {}, not {country}", list(targets))
+        }
+    };
+    parts.push(Part {
+        factor: Factor::TargetCountries,
+        value: (fits(&subject.targets, &other.country) + fits(&other.targets, &subject.country))
+            / 2.0,
+        explanation: format!(
+            "{}; {}",
+            reach("this one", &subject.targets, &other.country),
+            reach("the other", &other.targets, &subject.country)
+        ),
+    });
+
+    let (a, b) = (words(&subject.text), words(&other.text));
+    let common: Vec<&String> = a.intersection(&b).collect();
+    let all = a.union(&b).count();
+    parts.push(Part {
+        factor: Factor::Text,
+        value: if all == 0 {
+            0.0
+        } else {
+            // Dice rather than Jaccard: two short texts sharing a few words are a fair match.
+            2.0 * common.len() as f64 / (a.len() + b.len()) as f64
+        },
+        explanation: if common.is_empty() {
+            "no words in common".to_owned()
+        } else {
+            format!("words in common: {}", list(common.iter().take(8)))
+        },
+    });
+
+    let days = Ord::max((now - other.updated_at).num_days(), 0);
+    parts.push(Part {
+        factor: Factor::Freshness,
+        value: 0.5f64.powf(days as f64 / 90.0),
+        explanation: format!("changed {days} days ago (the value halves every 90 days)"),
+    });
+
+    let score = parts.iter().map(|p| p.factor.weight() * p.value).sum();
+    Scored {
+        other: other.clone(),
+        score,
+        parts,
+    }
+}
+
+fn countries(stored: Option<&str>) -> Vec<String> {
+    stored
+        .map(|s| {
+            s.split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reads offers and needs with their themes and organisations.
+async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = offer_need::Entity::find()
+        .filter(offer_need::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    #[derive(FromQueryResult)]
+    struct Link {
+        offer_need_id: i64,
+        slug: String,
+    }
+    let links = Link::find_by_statement(
+        db.get_database_backend().build(
+            Query::select()
+                .column((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
+                .column((Alias::new("theme"), Alias::new("slug")))
+                .from(Alias::new("offer_need_theme"))
+                .inner_join(
+                    Alias::new("theme"),
+                    Expr::col((Alias::new("theme"), Alias::new("id")))
+                        .equals((Alias::new("offer_need_theme"), Alias::new("theme_id"))),
+                )
+                .and_where(
+                    Expr::col((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
+                        .is_in(ids.iter().copied()),
+                ),
+        ),
+    )
+    .all(db)
+    .await?;
+    let mut themes: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    for l in links {
+        themes.entry(l.offer_need_id).or_default().insert(l.slug);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let org = orgs.get(&r.organisation_id);
+            Side {
+                id: r.id,
+                organisation_id: r.organisation_id,
+                themes: themes.remove(&r.id).unwrap_or_default(),
+                nace: unpack_nace(org.and_then(|o| o.nace_codes.as_deref())),
+                country: org.map(|o| o.country_code.clone()).unwrap_or_default(),
+                targets: countries(r.target_countries.as_deref()),
+                text: format!("{} {}", r.title, r.description.unwrap_or_default()),
+                updated_at: r.updated_at,
+            }
+        })
+        .collect())
+}
+
+/// The best counterparts of one offer or need: open offers or needs of the other side, of
+/// organisations that share no cluster with its own, best first.
+pub async fn matches(
+    db: &impl ConnectionTrait,
+    subject: &offer_need::Model,
+    limit: usize,
+) -> AppResult<Vec<Scored>> {
+    let Some(me) = sides(db, &[subject.id]).await?.pop() else {
+        return Ok(Vec::new());
+    };
+    let other_side: Vec<_> = <crate::domain::OfferNeedKind as sea_orm::Iterable>::iter()
+        .filter(|k| k.is_offer() != subject.kind.is_offer())
+        .collect();
+    let my_clusters = Query::select()
+        .column(Alias::new("cluster_id"))
+        .from(Alias::new("membership"))
+        .and_where(Expr::col(Alias::new("organisation_id")).eq(subject.organisation_id))
+        .to_owned();
+    let same_clusters = Query::select()
+        .column(Alias::new("organisation_id"))
+        .from(Alias::new("membership"))
+        .and_where(Expr::col(Alias::new("cluster_id")).in_subquery(my_clusters))
+        .to_owned();
+    let open = offer_need::Entity::find()
+        .select_only()
+        .column(offer_need::Column::Id)
+        .filter(offer_need::Column::Kind.is_in(other_side))
+        .filter(offer_need::Column::OrganisationId.ne(subject.organisation_id))
+        .filter(offer_need::Column::OrganisationId.not_in_subquery(same_clusters))
+        .filter(
+            sea_orm::Condition::any()
+                .add(offer_need::Column::ValidUntil.is_null())
+                .add(offer_need::Column::ValidUntil.gte(Utc::now().date_naive())),
+        );
+    // Those sharing the most themes first, then the most recent.
+    let theme_ids: Vec<i64> = theme::Entity::find()
+        .select_only()
+        .column(theme::Column::Id)
+        .filter(theme::Column::Slug.is_in(me.themes.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ids: Vec<i64> = Vec::new();
+    if !theme_ids.is_empty() {
+        let sharing = open
+            .clone()
+            .into_query()
+            .inner_join(
+                Alias::new("offer_need_theme"),
+                Expr::col((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
+                    .equals((Alias::new("offer_need"), Alias::new("id"))),
+            )
+            .and_where(
+                Expr::col((Alias::new("offer_need_theme"), Alias::new("theme_id")))
+                    .is_in(theme_ids),
+            )
+            .group_by_col((Alias::new("offer_need"), Alias::new("id")))
+            .order_by_expr(Expr::cust("COUNT(*)"), sea_orm::Order::Desc)
+            .order_by(
+                (Alias::new("offer_need"), Alias::new("id")),
+                sea_orm::Order::Desc,
+            )
+            .limit(CANDIDATES)
+            .to_owned();
+        for row in db.query_all(&sharing).await? {
+            ids.push(row.try_get("", "id")?);
+        }
+    }
+    if (ids.len() as u64) < CANDIDATES {
+        let seen: HashSet<i64> = ids.iter().copied().collect();
+        let recent: Vec<i64> = open
+            .order_by_desc(offer_need::Column::UpdatedAt)
+            .order_by_desc(offer_need::Column::Id)
+            .limit(CANDIDATES)
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(recent.into_iter().filter(|i| !seen.contains(i)));
+        ids.truncate(CANDIDATES as usize);
+    }
+    let now = Utc::now();
+    let mut scored: Vec<Scored> = sides(db, &ids)
+        .await?
+        .iter()
+        .map(|other| score(&me, other, now))
+        .collect();
+    scored.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.other.id.cmp(&b.other.id))
+    });
+    scored.truncate(limit);
+    Ok(scored)
+}
+
+/// The best counterpart organisations of an organisation: those whose offers or needs best
+/// answer its own, each with its best pair.
+pub async fn counterparts(
+    db: &impl ConnectionTrait,
+    organisation_id: i64,
+    limit: usize,
+) -> AppResult<Vec<(offer_need::Model, Scored)>> {
+    let mine = offer_need::Entity::find()
+        .filter(offer_need::Column::OrganisationId.eq(organisation_id))
+        .order_by_desc(offer_need::Column::UpdatedAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    let mut best: HashMap<i64, (offer_need::Model, Scored)> = HashMap::new();
+    for subject in mine {
+        for m in matches(db, &subject, limit.max(10)).await? {
+            let org = m.other.organisation_id;
+            if best.get(&org).is_none_or(|(_, b)| m.score > b.score) {
+                best.insert(org, (subject.clone(), m));
+            }
+        }
+    }
+    let mut out: Vec<_> = best.into_values().collect();
+    out.sort_by(|a, b| {
+        b.1.score
+            .total_cmp(&a.1.score)
+            .then(a.1.other.organisation_id.cmp(&b.1.other.organisation_id))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(themes: &[&str], nace: &[&str], country: &str, targets: &[&str], text: &str) -> Side {
+        Side {
+            id: 1,
+            organisation_id: 1,
+            themes: themes.iter().map(|t| (*t).to_owned()).collect(),
+            nace: nace.iter().map(|t| (*t).to_owned()).collect(),
+            country: country.into(),
+            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            text: text.into(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_score_is_the_weighted_sum_of_explained_parts() {
+        let offer = side(
+            &["textile", "tourism"],
+            &["C13.96"],
+            "FR",
+            &["ES"],
+            "Recycled ropes for mountain sports",
+        );
+        let need = side(
+            &["textile"],
+            &["C13.20"],
+            "ES",
+            &[],
+            "We need recycled ropes",
+        );
+        let s = score(&offer, &need, Utc::now());
+        let value = |f: Factor| s.parts.iter().find(|p| p.factor == f).map(|p| p.value);
+        assert_eq!(value(Factor::Themes), Some(0.5));
+        assert_eq!(value(Factor::NaceCodes), Some(0.5));
+        assert_eq!(value(Factor::TargetCountries), Some(0.75));
+        assert!(value(Factor::Text).unwrap_or(0.0) > 0.5);
+        assert_eq!(value(Factor::Freshness), Some(1.0));
+        let sum: f64 = s.parts.iter().map(|p| p.factor.weight() * p.value).sum();
+        assert!((s.score - sum).abs() < 1e-9);
+        assert!(s.parts[0].explanation.contains("textile"));
+        assert!(s.parts[1].explanation.contains("C13"));
+    }
+
+    #[test]
+    fn the_weights_add_up_to_one() {
+        let all = [
+            Factor::Themes,
+            Factor::NaceCodes,
+            Factor::TargetCountries,
+            Factor::Text,
+            Factor::Freshness,
+        ];
+        let total: f64 = all.iter().map(|f| f.weight()).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+}
