@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark run behind `bench/run`: the query mix Q1-Q7 against the release server on SQLite
+"""The benchmark run behind `bench/run`: the query mix Q1-Q9 against the release server on SQLite
 and on PostgreSQL, and the equivalent queries against PostGraphile on the same PostgreSQL
 database, measured with wrk. Writes the results table into docs/benchmarks.md.
 
@@ -57,7 +57,21 @@ OURS = {
            "query($after: String!) { organisations(first: 20, after: $after) { nodes { name type countryCode } } }"),
     "Q7": ("update one organisation, under concurrent reads",
            "mutation($input: UpdateOrganisationInput!) { updateOrganisation(input: $input) { version } }"),
+    "Q8": ("search: four queries in turn (words, filtered, prefix, misspelt)",
+           "query($q: String!, $f: SearchFilter) { search(query: $q, filter: $f, first: 20) { totalCount"
+           " nodes { type score snippet { html } node { ... on Organisation { name } ... on OfferNeed { title } ... on Event { title } } } } }"),
+    "Q9": ("matchmaking: the 10 best needs for an offer (or offers for a need), explained",
+           "query($id: ID!) { offerNeed(id: $id) { matches(first: 10) { score parts { factor value explanation }"
+           " offerNeed { title } organisation { name } } } }"),
 }
+
+# Q8's searches, sent in turn.
+SEARCHES = [
+    {"q": "smart insoles"},
+    {"q": "alpine", "f": {"types": ["ORGANISATION"], "countries": ["ES"]}},
+    {"q": "climb"},
+    {"q": "recyled textils"},
+]
 
 # The same queries in PostGraphile's schema (amber preset, simplified names). Q4 and Q5 have no
 # equivalent there: stock PostGraphile filters a list by its own columns only (events by theme
@@ -266,10 +280,13 @@ def walk_ours(url, rows):
 
 
 def measure(name, url, body, statements, pid):
-    statements_per_request = statements.count(lambda: post(url, body["query"], body["variables"]))
-    wrk(url, [body], CONNECTIONS, duration=WARMUP)
+    """Measures one query; `body` may be a list of bodies, sent in turn (statements are counted on
+    the first)."""
+    bodies = body if isinstance(body, list) else [body]
+    statements_per_request = statements.count(lambda: post(url, bodies[0]["query"], bodies[0]["variables"]))
+    wrk(url, bodies, CONNECTIONS, duration=WARMUP)
     rss_reset(pid)
-    result = wrk(url, [body], CONNECTIONS)
+    result = wrk(url, bodies, CONNECTIONS)
     result["statements"] = statements_per_request
     result["rss"] = rss_peak_mb(pid)
     log(f"{name}: {result}")
@@ -319,6 +336,11 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key):
                   for i in write_ids]
         read = {"query": OURS["Q3"][1], "variables": {"id": q3_id}}
         results[(db_name, "ours", "Q7")] = measure_writes(f"{db_name} Q7", url, writes, read, statements, proc.pid, key)
+        searches = [{"query": OURS["Q8"][1], "variables": v} for v in SEARCHES]
+        results[(db_name, "ours", "Q8")] = measure(f"{db_name} Q8", url, searches, statements, proc.pid)
+        offers = post(url, "{ offersAndNeeds(first: 50) { nodes { id } } }")["offersAndNeeds"]["nodes"]
+        matches = [{"query": OURS["Q9"][1], "variables": {"id": o["id"]}} for o in offers]
+        results[(db_name, "ours", "Q9")] = measure(f"{db_name} Q9", url, matches, statements, proc.pid)
     finally:
         stop(proc)
     return started
@@ -371,7 +393,7 @@ def table(results, timings):
         f"Measured {when} by `bench/run` on {os.cpu_count()} cores, load tool and servers on the same machine:",
         f"wrk, {CONNECTIONS} connections, {DURATION} per query, database pool of {POOL} connections for both servers.",
         f"Dataset: {SIZE['clusters']:,} clusters, {SIZE['organisations']:,} organisations, {SIZE['memberships']:,} memberships,"
-        f" {SIZE['events']:,} events. Q6 starts {DEEP:,} rows deep.",
+        f" {SIZE['events']:,} events, {SIZE['organisations'] // 2:,} offers and needs. Q6 starts {DEEP:,} rows deep.",
         "",
         "| step | SQLite | PostgreSQL |",
         "| --- | ---: | ---: |",

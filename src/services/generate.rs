@@ -58,6 +58,27 @@ const FORMATS: &[EventFormat] = &[
 const NACE: &[&str] = &[
     "C32.30", "C14.19", "R93.11", "R93.13", "R93.19", "M72.19", "N79.90", "Q86.90",
 ];
+const OFFER_KINDS: &[OfferNeedKind] = &[
+    OfferNeedKind::BusinessOffer,
+    OfferNeedKind::TechnologyOffer,
+    OfferNeedKind::BusinessRequest,
+    OfferNeedKind::TechnologyRequest,
+    OfferNeedKind::ResearchRequest,
+];
+const SUBJECTS: &[&str] = &[
+    "recycled textiles",
+    "wearable sensors",
+    "climbing ropes",
+    "bike sharing",
+    "ski wax",
+    "running shoes",
+    "sports nutrition",
+    "smart insoles",
+    "outdoor apparel",
+    "fitness apps",
+    "trail tourism",
+    "padel courts",
+];
 const WORDS: &[&str] = &[
     "Active", "Alpine", "Smart", "Vital", "Green", "Motion", "Peak", "Nordic", "Urban", "Blue",
     "Pulse", "Trail",
@@ -74,6 +95,8 @@ pub struct Generated {
     pub memberships: u32,
     /// Events written.
     pub events: u32,
+    /// Offers and needs written: one for every second organisation.
+    pub offers_needs: u32,
 }
 
 fn uuid(rng: &mut fastrand::Rng) -> Uuid {
@@ -316,6 +339,74 @@ pub async fn generate(
             }),
     )
     .await?;
+    // Offers and needs: one for every second organisation, on one or two themes, some aimed at
+    // a few countries.
+    let offers_needs = args.organisations / 2;
+    let mut offer_rng = fastrand::Rng::with_seed(args.seed ^ 0x0ffe);
+    insert_chunks(
+        &txn,
+        (0..offers_needs).map(|i| {
+            let kind = OFFER_KINDS[offer_rng.usize(..OFFER_KINDS.len())];
+            let subject = SUBJECTS[offer_rng.usize(..SUBJECTS.len())];
+            let word = WORDS[offer_rng.usize(..WORDS.len())];
+            let targets = (offer_rng.u8(..4) == 0).then(|| {
+                let (a, _) = COUNTRIES[offer_rng.usize(..COUNTRIES.len())];
+                format!(",{a},")
+            });
+            offer_need::ActiveModel {
+                public_id: Set(uuid(&mut offer_rng)),
+                organisation_id: Set(org_ids[(i as usize * 2) % org_ids.len()]),
+                kind: Set(kind),
+                title: Set(format!("{word} {subject} {i}")),
+                description: Set(Some(format!(
+                    "{} {subject} for {} clubs and events.",
+                    if kind.is_offer() {
+                        "We supply"
+                    } else {
+                        "We look for"
+                    },
+                    WORDS[offer_rng.usize(..WORDS.len())].to_lowercase()
+                ))),
+                valid_until: Set(None),
+                target_countries: Set(targets),
+                text_language: Set(Language::En),
+                created_at: Set(now),
+                updated_at: Set(now - Duration::days(offer_rng.i64(0..365))),
+                version: Set(1),
+                ..Default::default()
+            }
+        }),
+    )
+    .await?;
+    let newest = Query::select()
+        .column("id")
+        .from("offer_need")
+        .order_by("id", sea_orm::Order::Desc)
+        .limit(offers_needs as u64)
+        .to_owned();
+    let mut offer_ids: Vec<i64> = Vec::new();
+    for row in txn.query_all(&newest).await? {
+        offer_ids.push(row.try_get("", "id")?);
+    }
+    insert_chunks(
+        &txn,
+        offer_ids.iter().enumerate().flat_map(|(i, id)| {
+            let first = themes[i % themes.len()];
+            let second = themes[(i * 7 + 3) % themes.len()];
+            let mut links = vec![offer_need_theme::ActiveModel {
+                offer_need_id: Set(*id),
+                theme_id: Set(first),
+            }];
+            if second != first && i % 2 == 0 {
+                links.push(offer_need_theme::ActiveModel {
+                    offer_need_id: Set(*id),
+                    theme_id: Set(second),
+                });
+            }
+            links
+        }),
+    )
+    .await?;
     crate::services::search::index::rebuild(&txn).await?;
     txn.commit().await?;
     Ok(Generated {
@@ -323,6 +414,7 @@ pub async fn generate(
         organisations: args.organisations,
         memberships,
         events: args.events,
+        offers_needs,
     })
 }
 
