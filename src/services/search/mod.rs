@@ -259,12 +259,13 @@ fn ranked(row: &sea_orm::QueryResult) -> AppResult<(Ranked, i64)> {
 
 /// Ranks the matches of `matches` (a query over documents with `id`, `kind`, `entity_id`,
 /// `lang`, `exact` and `score`), keeping each row's best document, and returns a page.
-async fn page(
-    db: &Database,
+/// The statements of [`page`]: the page itself, and the best document of every row (for
+/// counting past the end).
+fn page_query(
     matches: SelectStatement,
     req: &SearchRequest,
     postgres: bool,
-) -> AppResult<(Vec<Ranked>, u64)> {
+) -> (SelectStatement, SelectStatement) {
     let mut best = Query::select();
     if postgres {
         best.expr(Expr::cust(
@@ -295,6 +296,16 @@ async fn page(
         .limit(req.limit)
         .offset(req.offset)
         .to_owned();
+    (outer, best)
+}
+
+async fn page(
+    db: &Database,
+    matches: SelectStatement,
+    req: &SearchRequest,
+    postgres: bool,
+) -> AppResult<(Vec<Ranked>, u64)> {
+    let (outer, best) = page_query(matches, req, postgres);
     let mut total = 0;
     let mut out = Vec::new();
     for row in db.conn.query_all(&outer).await? {
@@ -324,9 +335,10 @@ fn fts5_query(terms: &[String]) -> String {
         .join(" AND ")
 }
 
-async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+/// The first pass's matches on SQLite, one row per matching document.
+fn words_sqlite_matches(req: &SearchRequest) -> SelectStatement {
     let phrase = req.terms.join(" ");
-    let matches = Query::select()
+    Query::select()
         .expr(Expr::cust(
             "search_document.id, search_document.kind, search_document.entity_id, search_document.lang",
         ))
@@ -336,10 +348,11 @@ async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
         )
         .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), Alias::new("score"))
         .from(Alias::new("search_fts"))
-        .inner_join(
-            Alias::new("search_document"),
-            Expr::cust("search_document.id = search_fts.rowid"),
-        )
+        // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan the
+        // documents and run the full-text query once per document. (sea-query writes no ON for
+        // a cross join, so the join condition goes into WHERE.)
+        .cross_join(Alias::new("search_document"))
+        .and_where(Expr::cust("search_document.id = search_fts.rowid"))
         .and_where(Expr::cust_with_values(
             "search_fts MATCH ?",
             [fts5_query(&req.terms)],
@@ -348,7 +361,11 @@ async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
         // A limit keeps SQLite from merging this query into the grouping one, where FTS5's
         // ranking functions cannot run.
         .limit(i64::MAX as u64)
-        .to_owned();
+        .to_owned()
+}
+
+async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    let matches = words_sqlite_matches(req);
     let (ranked, total) = page(db, matches, req, false).await?;
     let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
     let mut snippets = std::collections::HashMap::new();
@@ -612,10 +629,11 @@ async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> 
     }
     let q = candidates()
         .from(Alias::new("search_trigram"))
-        .inner_join(
-            Alias::new("search_document"),
-            Expr::cust("search_document.id = search_trigram.rowid"),
-        )
+        // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan the
+        // documents and run the full-text query once per document. (sea-query writes no ON for
+        // a cross join, so the join condition goes into WHERE.)
+        .cross_join(Alias::new("search_document"))
+        .and_where(Expr::cust("search_document.id = search_trigram.rowid"))
         .and_where(Expr::cust_with_values(
             "search_trigram MATCH ?",
             [trigrams.join(" OR ")],
