@@ -185,14 +185,7 @@ impl OfferNeed {
     }
     /// Countries it targets (ISO 3166-1 alpha-2); empty for anywhere.
     async fn target_countries(&self) -> Vec<String> {
-        self.0
-            .target_countries
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
+        crate::services::organisation::unpack_codes(self.0.target_countries.as_deref())
     }
     /// For an offer, the needs it answers; for a need, the offers that answer it: open ones of
     /// organisations that share no cluster with its own, best first. Each score is made of

@@ -15,7 +15,7 @@ use crate::entities::{
 use crate::error::AppError;
 use crate::services::access::{Caller, visible_contacts};
 use crate::services::filter::{CountryCode, NutsPrefix, Text};
-use crate::services::organisation::{OrganisationFilter, unpack_nace};
+use crate::services::organisation::{OrganisationFilter, unpack_codes};
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
@@ -222,7 +222,7 @@ impl Organisation {
     }
     /// NACE codes of the organisation's activities, e.g. `C32.30` (sports goods).
     async fn nace_codes(&self) -> Vec<String> {
-        unpack_nace(self.0.nace_codes.as_deref())
+        unpack_codes(self.0.nace_codes.as_deref())
     }
     /// Version of the NACE classification the codes are from, e.g. `NACE Rev. 2`.
     async fn nace_version(&self) -> Option<&str> {

@@ -13,6 +13,7 @@ use crate::services::live::{ChangeKind, EventBus, LiveChange};
 use async_graphql::{Context, ID, SimpleObject, Subscription};
 use futures_util::Stream;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
 /// A change of an event.
@@ -24,6 +25,20 @@ pub struct EventUpdate {
     pub id: ID,
     /// The event as it is now; null when it was deleted.
     pub event: Option<Event>,
+}
+
+/// The next change on the bus; a subscriber that fell behind skips what it missed. `None` once
+/// the bus has closed.
+async fn next_change(rx: &mut Receiver<LiveChange>) -> Option<LiveChange> {
+    loop {
+        match rx.recv().await {
+            Ok(change) => return Some(change),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "a subscriber fell behind");
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
 }
 
 /// The subscriptions of the directory.
@@ -49,14 +64,9 @@ impl Subscription {
             (rx, db, filter),
             |(mut rx, db, filter)| async move {
                 loop {
-                    let change = match rx.recv().await {
-                        Ok(LiveChange::Event(c)) => c,
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "a subscriber fell behind");
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return None,
+                    let change = match next_change(&mut rx).await? {
+                        LiveChange::Event(c) => c,
+                        _ => continue,
                     };
                     let id = global_id("Event", change.event);
                     if change.kind == ChangeKind::Deleted {
@@ -138,14 +148,9 @@ impl Subscription {
             (rx, db),
             move |(mut rx, db)| async move {
                 loop {
-                    let change = match rx.recv().await {
-                        Ok(LiveChange::Interest(c)) if c.owner == org.id => c,
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "a subscriber fell behind");
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return None,
+                    let change = match next_change(&mut rx).await? {
+                        LiveChange::Interest(c) if c.owner == org.id => c,
+                        _ => continue,
                     };
                     match interest::Entity::find()
                         .filter(interest::Column::PublicId.eq(change.interest))

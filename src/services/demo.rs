@@ -4,7 +4,7 @@
 use crate::domain::*;
 use crate::entities::*;
 use crate::error::{AppError, AppResult};
-use crate::services::organisation::pack_nace;
+use crate::services::organisation::pack_codes;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, TransactionSession,
@@ -276,7 +276,7 @@ async fn insert_all(txn: &impl ConnectionTrait, data: Dataset) -> AppResult<()> 
         let region = ids.opt("region", o.region.as_ref())?;
         let id = insert!(txn, organisation, {
             public_id: public_id("organisation", &o.slug), slug: o.slug.clone(), name: o.name, org_type: o.org_type,
-            size_class: o.size_class, headcount: o.headcount, nace_codes: pack_nace(&o.nace), nace_version: o.nace_version,
+            size_class: o.size_class, headcount: o.headcount, nace_codes: pack_codes(&o.nace), nace_version: o.nace_version,
             country_code: o.country, region_id: region, city: o.city, website: o.website, description: o.description,
         });
         for t in &o.themes {

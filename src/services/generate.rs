@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::entities::*;
 use crate::error::{AppError, AppResult};
 use crate::services::demo;
-use crate::services::organisation::pack_nace;
+use crate::services::organisation::pack_codes;
 use chrono::{Duration, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -163,7 +163,7 @@ pub async fn generate(
                 )
                 .then(|| SIZES[rng.usize(..SIZES.len())])),
                 headcount: Set(None),
-                nace_codes: Set(pack_nace(&nace)),
+                nace_codes: Set(pack_codes(&nace)),
                 nace_version: Set(Some("NACE Rev. 2".to_owned())),
                 country_code: Set(country.to_owned()),
                 region_id: Set(region_of(region)),
@@ -351,7 +351,7 @@ pub async fn generate(
             let word = WORDS[offer_rng.usize(..WORDS.len())];
             let targets = (offer_rng.u8(..4) == 0).then(|| {
                 let (a, _) = COUNTRIES[offer_rng.usize(..COUNTRIES.len())];
-                format!(",{a},")
+                a.to_owned()
             });
             offer_need::ActiveModel {
                 public_id: Set(uuid(&mut offer_rng)),
@@ -368,7 +368,7 @@ pub async fn generate(
                     WORDS[offer_rng.usize(..WORDS.len())].to_lowercase()
                 ))),
                 valid_until: Set(None),
-                target_countries: Set(targets),
+                target_countries: Set(pack_codes(&Vec::from_iter(targets))),
                 text_language: Set(Language::En),
                 created_at: Set(now),
                 updated_at: Set(now - Duration::days(offer_rng.i64(0..365))),

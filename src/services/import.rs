@@ -17,7 +17,7 @@ use crate::entities::{contact, membership, organisation, organisation_theme, reg
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::access::managed_organisations;
 use crate::services::audit::{self, Entry, Operation};
-use crate::services::organisation::{check_organisation_fields, pack_nace};
+use crate::services::organisation::{check_organisation_fields, pack_codes};
 use crate::services::validate::{Check, first_free, slugify};
 use crate::services::write::Write;
 use chrono::{NaiveDate, Utc};
@@ -311,7 +311,7 @@ fn check_row(
         org_type: org_type.unwrap_or(OrganisationType::Sme),
         size_class,
         headcount,
-        nace_codes: pack_nace(&nace),
+        nace_codes: pack_codes(&nace),
         nace_version: Some("NACE Rev. 2".to_owned()),
         country_code: raw.get("country_code").unwrap_or_default(),
         region_id: None,

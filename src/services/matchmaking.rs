@@ -4,7 +4,7 @@
 
 use crate::entities::{offer_need, organisation, theme};
 use crate::error::AppResult;
-use crate::services::organisation::unpack_nace;
+use crate::services::organisation::unpack_codes;
 use crate::services::search::text::fold;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -256,17 +256,6 @@ pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
     }
 }
 
-fn countries(stored: Option<&str>) -> Vec<String> {
-    stored
-        .map(|s| {
-            s.split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Reads offers and needs with their themes and organisations.
 async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
     if ids.is_empty() {
@@ -319,9 +308,9 @@ async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
                 id: r.id,
                 organisation_id: r.organisation_id,
                 themes: themes.remove(&r.id).unwrap_or_default(),
-                nace: unpack_nace(org.and_then(|o| o.nace_codes.as_deref())),
+                nace: unpack_codes(org.and_then(|o| o.nace_codes.as_deref())),
                 country: org.map(|o| o.country_code.clone()).unwrap_or_default(),
-                targets: countries(r.target_countries.as_deref()),
+                targets: unpack_codes(r.target_countries.as_deref()),
                 text: format!("{} {}", r.title, r.description.unwrap_or_default()),
                 updated_at: r.updated_at,
             }

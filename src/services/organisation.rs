@@ -77,13 +77,14 @@ impl OrganisationFilter {
     }
 }
 
-/// Stores NACE codes in the searchable form `,C32.30,93.19,`.
-pub fn pack_nace(codes: &[String]) -> Option<String> {
+/// Stores a list of codes (NACE codes, country codes) in the searchable form `,C32.30,93.19,`,
+/// where one code is a LIKE on `%,code,%`; none is `NULL`.
+pub fn pack_codes(codes: &[String]) -> Option<String> {
     (!codes.is_empty()).then(|| format!(",{},", codes.join(",")))
 }
 
-/// Reads NACE codes back from their stored form.
-pub fn unpack_nace(stored: Option<&str>) -> Vec<String> {
+/// Reads codes back from their stored form.
+pub fn unpack_codes(stored: Option<&str>) -> Vec<String> {
     stored
         .map(|s| {
             s.split(',')
@@ -142,7 +143,7 @@ pub fn check_organisation_fields(
             "an SME or start-up cannot be of the size class LARGE",
         );
     }
-    let codes = unpack_nace(draft.nace_codes.as_deref());
+    let codes = unpack_codes(draft.nace_codes.as_deref());
     let bad: Vec<&String> = codes.iter().filter(|c| !is_nace(c)).collect();
     if !bad.is_empty() || codes.len() > 20 {
         check.fail(
@@ -191,8 +192,8 @@ mod tests {
     #[test]
     fn nace_codes_round_trip() {
         let codes = vec!["C32.30".to_owned(), "93.19".to_owned()];
-        assert_eq!(unpack_nace(pack_nace(&codes).as_deref()), codes);
-        assert_eq!(pack_nace(&[]), None);
+        assert_eq!(unpack_codes(pack_codes(&codes).as_deref()), codes);
+        assert_eq!(pack_codes(&[]), None);
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn target_countries(check: &mut Check, codes: Option<Vec<String>>) -> Option<Str
         }
     }
     out.sort();
-    (!out.is_empty()).then(|| format!(",{},", out.join(",")))
+    crate::services::organisation::pack_codes(&out)
 }
 
 fn check_offer_need(check: &mut Check, draft: &mut offer_need::Model, is_new: bool) {

@@ -16,7 +16,7 @@ use crate::graphql::types::{Contact, Membership, Organisation};
 use crate::services::access::{Need, Owner};
 use crate::services::import::{ImportFormat, ImportReport, import};
 use crate::services::links::{free_slug, place, set_themes, slug_free, theme_ids_of};
-use crate::services::organisation::{check_organisation_fields, pack_nace};
+use crate::services::organisation::{check_organisation_fields, pack_codes};
 use crate::services::validate::Check;
 use crate::services::write::Write;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
@@ -211,7 +211,7 @@ fn nace(codes: Vec<String>) -> Option<String> {
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty())
         .collect();
-    pack_nace(&codes)
+    pack_codes(&codes)
 }
 
 /// Checks a contact as it would be saved.

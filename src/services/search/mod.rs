@@ -214,11 +214,7 @@ pub async fn search(db: &Database, req: &SearchRequest) -> AppResult<Found> {
         return Ok(Found::default());
     }
     let postgres = db.backend() == DbBackend::Postgres;
-    let found = if postgres {
-        words_postgres(db, req).await?
-    } else {
-        words_sqlite(db, req).await?
-    };
+    let found = words(db, req, postgres).await?;
     if found.total > 0 {
         return Ok(found);
     }
@@ -257,8 +253,6 @@ fn ranked(row: &sea_orm::QueryResult) -> AppResult<(Ranked, i64)> {
     ))
 }
 
-/// Ranks the matches of `matches` (a query over documents with `id`, `kind`, `entity_id`,
-/// `lang`, `exact` and `score`), keeping each row's best document, and returns a page.
 /// The statements of [`page`]: the page itself, and the best document of every row (for
 /// counting past the end).
 fn page_query(
@@ -299,6 +293,8 @@ fn page_query(
     (outer, best)
 }
 
+/// Ranks the matches of `matches` (a query over documents with `id`, `kind`, `entity_id`,
+/// `lang`, `exact` and `score`), keeping each row's best document, and returns a page.
 async fn page(
     db: &Database,
     matches: SelectStatement,
@@ -364,49 +360,24 @@ fn words_sqlite_matches(req: &SearchRequest) -> SelectStatement {
         .to_owned()
 }
 
-async fn words_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
-    let matches = words_sqlite_matches(req);
-    let (ranked, total) = page(db, matches, req, false).await?;
-    let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
-    let mut snippets = std::collections::HashMap::new();
-    if !ids.is_empty() {
-        let q = Query::select()
-            .expr_as(Expr::cust("rowid"), Alias::new("id"))
-            .expr_as(
-                Expr::cust_with_values(
-                    "snippet(search_fts, -1, ?, ?, '…', 16)",
-                    [MARK_START.to_string(), MARK_END.to_string()],
-                ),
-                Alias::new("snippet"),
-            )
-            .from(Alias::new("search_fts"))
-            .and_where(Expr::cust_with_values(
-                "search_fts MATCH ?",
-                [fts5_query(&req.terms)],
-            ))
-            .and_where(Expr::cust("rowid").is_in(ids))
-            .to_owned();
-        for row in db.conn.query_all(&q).await? {
-            let id: i64 = row.try_get("", "id")?;
-            let s: Option<String> = row.try_get("", "snippet")?;
-            snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
-        }
-    }
-    Ok(Found {
-        hits: ranked
-            .into_iter()
-            .map(|r| Hit {
-                snippet: snippets.remove(&r.doc).unwrap_or_default(),
-                kind: r.kind,
-                entity_id: r.entity_id,
-                score: r.score,
-                exact: r.exact,
-                lang: r.lang,
-            })
-            .collect(),
-        total,
-        similar: false,
-    })
+/// SQLite's snippets of the documents `ids`.
+fn snippets_sqlite(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("rowid"), Alias::new("id"))
+        .expr_as(
+            Expr::cust_with_values(
+                "snippet(search_fts, -1, ?, ?, '…', 16)",
+                [MARK_START.to_string(), MARK_END.to_string()],
+            ),
+            Alias::new("snippet"),
+        )
+        .from(Alias::new("search_fts"))
+        .and_where(Expr::cust_with_values(
+            "search_fts MATCH ?",
+            [fts5_query(&req.terms)],
+        ))
+        .and_where(Expr::cust("rowid").is_in(ids))
+        .to_owned()
 }
 
 /// A custom PostgreSQL expression written with `?` placeholders: sea-query numbers
@@ -464,9 +435,10 @@ fn tsquery(req: &SearchRequest) -> Expr {
     pg(&format!("({sql})"), values)
 }
 
-async fn words_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+/// The first pass's matches on PostgreSQL, one row per matching document.
+fn words_postgres_matches(req: &SearchRequest) -> SelectStatement {
     let phrase = req.terms.join(" ");
-    let matches = Query::select()
+    Query::select()
         .columns(
             ["id", "kind", "entity_id", "lang"]
                 .map(|c| (Alias::new("search_document"), Alias::new(c))),
@@ -489,32 +461,50 @@ async fn words_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> 
             Expr::cust("search_document.document @@ q.q"),
         )
         .cond_where(scope(req))
-        .to_owned();
-    let (ranked, total) = page(db, matches, req, true).await?;
+        .to_owned()
+}
+
+/// PostgreSQL's snippets (headlines) of the documents `ids`.
+fn snippets_postgres(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
+    let options = format!(
+        "StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, ShortWord=2, HighlightAll=false"
+    );
+    Query::select()
+        .column((Alias::new("search_document"), Alias::new("id")))
+        .expr_as(
+            pg(
+                "ts_headline('cd_simple', CASE WHEN to_tsvector('cd_simple', coalesce(search_document.body, '')) @@ q.q AND NOT to_tsvector('cd_simple', search_document.name) @@ q.q THEN search_document.body ELSE search_document.name END, q.q, ?)",
+                [options],
+            ),
+            Alias::new("snippet"),
+        )
+        .from(Alias::new("search_document"))
+        .join_subquery(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            Query::select().expr_as(tsquery(req), Alias::new("q")).to_owned(),
+            Alias::new("q"),
+            Expr::cust("true"),
+        )
+        .and_where(col("search_document", "id").is_in(ids))
+        .to_owned()
+}
+
+/// The first pass: documents holding every term, ranked, with snippets for the page.
+async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<Found> {
+    let matches = if postgres {
+        words_postgres_matches(req)
+    } else {
+        words_sqlite_matches(req)
+    };
+    let (ranked, total) = page(db, matches, req, postgres).await?;
     let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
     let mut snippets = std::collections::HashMap::new();
     if !ids.is_empty() {
-        let options = format!(
-            "StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, ShortWord=2, HighlightAll=false"
-        );
-        let q = Query::select()
-            .column((Alias::new("search_document"), Alias::new("id")))
-            .expr_as(
-                pg(
-                    "ts_headline('cd_simple', CASE WHEN to_tsvector('cd_simple', coalesce(search_document.body, '')) @@ q.q AND NOT to_tsvector('cd_simple', search_document.name) @@ q.q THEN search_document.body ELSE search_document.name END, q.q, ?)",
-                    [options],
-                ),
-                Alias::new("snippet"),
-            )
-            .from(Alias::new("search_document"))
-            .join_subquery(
-                sea_orm::sea_query::JoinType::InnerJoin,
-                Query::select().expr_as(tsquery(req), Alias::new("q")).to_owned(),
-                Alias::new("q"),
-                Expr::cust("true"),
-            )
-            .and_where(col("search_document", "id").is_in(ids))
-            .to_owned();
+        let q = if postgres {
+            snippets_postgres(req, ids)
+        } else {
+            snippets_sqlite(req, ids)
+        };
         for row in db.conn.query_all(&q).await? {
             let id: i64 = row.try_get("", "id")?;
             let s: Option<String> = row.try_get("", "snippet")?;
