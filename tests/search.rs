@@ -10,7 +10,7 @@ use support::{Subscriber, TestApp};
 
 const SEARCH: &str = "query($q: String!, $f: SearchFilter, $lang: Language, $first: Int, $after: String) {
   search(query: $q, filter: $f, lang: $lang, first: $first, after: $after) {
-    totalCount similar
+    totalCount truncated similar
     pageInfo { hasNextPage endCursor }
     nodes { type score exactName language snippet { text html highlights { start length } }
       node { ... on Organisation { id name } ... on Cluster { id name } ... on OfferNeed { id title } ... on Event { id title } } }
@@ -536,6 +536,78 @@ both!(
         };
         let (two, ten) = (used(2).await, used(10).await);
         assert_eq!(two, ten, "statements for 2 hits and for 10");
+    }
+);
+
+both!(
+    a_search_matching_more_than_it_ranks_says_so_and_pages_end_there,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let c = "sports-and-technology";
+        // More names holding the word than a tier ranks (250), and a description holding it.
+        for i in 0..255 {
+            org(
+                &app,
+                &admin,
+                c,
+                json!({ "name": format!("Plentiful Works {i}"), "countryCode": "NL" }),
+            )
+            .await;
+        }
+        org(
+            &app,
+            &admin,
+            c,
+            json!({ "name": "Quiet Maker", "description": "Plentiful supplies", "countryCode": "NL" }),
+        )
+        .await;
+        let found = app
+            .data(SEARCH, json!({ "q": "plentiful", "first": 50 }))
+            .await;
+        let s = &found["search"];
+        assert_eq!(s["totalCount"], 250, "{s}");
+        assert_eq!(s["truncated"], true);
+        let names: Vec<&str> = s["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["node"]["name"].as_str())
+            .collect();
+        assert_eq!(names.len(), 50);
+        assert!(
+            names.iter().all(|n| n.starts_with("Plentiful Works")),
+            "{names:?}"
+        );
+        // Pages go on to the 250th hit and end there.
+        let mut after = s["pageInfo"]["endCursor"].clone();
+        let mut seen = 50;
+        loop {
+            let page = app
+                .data(
+                    SEARCH,
+                    json!({ "q": "plentiful", "first": 50, "after": after }),
+                )
+                .await;
+            let p = &page["search"];
+            seen += p["nodes"].as_array().map_or(0, Vec::len);
+            if p["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = p["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, 250);
+        // More words narrow it: the exact name first, and the count is whole again.
+        let found = app
+            .data(SEARCH, json!({ "q": "plentiful works 17", "first": 50 }))
+            .await;
+        let s = &found["search"];
+        assert_eq!(s["truncated"], false);
+        assert_eq!(s["totalCount"], 11, "17 and 170 to 179: {s}");
+        assert_eq!(s["nodes"][0]["exactName"], true);
+        assert_eq!(s["nodes"][0]["node"]["name"], "Plentiful Works 17");
+        // Without the names filling their window, descriptions are found too.
+        let found = app.data(SEARCH, json!({ "q": "plentiful supplies" })).await;
+        assert_eq!(found["search"]["nodes"][0]["node"]["name"], "Quiet Maker");
     }
 );
 

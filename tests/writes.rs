@@ -1791,6 +1791,8 @@ both!(
             "{err}"
         );
 
+        std::fs::remove_dir_all(&dir).ok();
+
         let out = run(vec!["keys".into(), "list".into()]).await;
         let listed = String::from_utf8_lossy(&out.stdout);
         assert!(listed.contains("INDESCAT office") && !listed.contains(&secret[4..]));

@@ -9,6 +9,7 @@ mod m20261123_000004_page_indexes;
 mod m20261123_000005_event_feed;
 mod m20261123_000006_statistics_index;
 mod m20261123_000007_search;
+mod m20261123_000008_search_names;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_event_feed::Migration),
             Box::new(m20261123_000006_statistics_index::Migration),
             Box::new(m20261123_000007_search::Migration),
+            Box::new(m20261123_000008_search_names::Migration),
         ]
     }
 }

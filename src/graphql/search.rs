@@ -136,7 +136,9 @@ impl SearchHit {
     async fn r#type(&self) -> SearchType {
         SearchType::of(self.0.kind)
     }
-    /// How well it matches; higher is better. Scores compare hits of one search only.
+    /// How well its text matches (the database's relevance: BM25 on SQLite, cover density on
+    /// PostgreSQL); higher is better. Scores compare hits of one search and one tier only: a
+    /// name holding every word ranks above other texts whatever their scores.
     async fn score(&self) -> f64 {
         self.0.score
     }
@@ -186,6 +188,7 @@ impl SearchHit {
 pub struct SearchConnection {
     hits: Vec<(String, SearchHit)>,
     total: u64,
+    truncated: bool,
     similar: bool,
     has_previous: bool,
     has_next: bool,
@@ -227,9 +230,16 @@ impl SearchConnection {
             end_cursor: self.hits.last().map(|(c, _)| c.clone()),
         }
     }
-    /// Hits in all.
+    /// Hits in all; when `truncated`, only those the search ranked.
     async fn total_count(&self) -> i32 {
         self.total.min(i32::MAX as u64) as i32
+    }
+    /// True when more things match than the search ranks: `totalCount` then counts only the
+    /// ranked ones and the pages end with them. Each tier (exact names, names holding every
+    /// word, other texts holding every word) ranks its 250 most recently written matches.
+    /// More words or a filter narrow the search.
+    async fn truncated(&self) -> bool {
+        self.truncated
     }
     /// True when no text held every word of the query and the hits are instead names spelt like
     /// it (for misspellings): show them as "did you mean".
@@ -280,7 +290,9 @@ impl SearchQuery {
     /// Finds clusters, organisations, events, collaborations and offers and needs by free text,
     /// in any of the languages their texts are written or translated in. Accents, case and
     /// punctuation do not matter; every word also matches as the start of a longer word, for
-    /// search-as-you-type. Hits are ranked: an exact name first, then by relevance. When no text
+    /// search-as-you-type. Hits are ranked: exact names first, then names holding every word,
+    /// then other texts holding every word, each by relevance. A search matching very many
+    /// things ranks the most recently written of them and says so (`truncated`). When no text
     /// holds every word, names spelt like the query are returned instead (`similar`). Only public
     /// data is searched.
     async fn search(
@@ -349,6 +361,7 @@ impl SearchQuery {
                 .map(|(i, h)| (cursor(offset + i as u64), SearchHit(h)))
                 .collect(),
             total: found.total,
+            truncated: found.truncated,
             similar: found.similar,
             has_previous: offset > 0,
             has_next,

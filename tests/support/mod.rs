@@ -49,6 +49,21 @@ macro_rules! both {
     };
 }
 
+/// Removes the databases earlier test runs left behind (a server keeps its file open until the
+/// test process ends, so each run sweeps up after the ones before it).
+fn sweep(dir: &std::path::Path) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < hour_ago);
+        if old {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
+}
+
 fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -59,6 +74,8 @@ pub async fn fresh_database(backend: Backend) -> String {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join("cluster-directory-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
+            static SWEEP: std::sync::Once = std::sync::Once::new();
+            SWEEP.call_once(|| sweep(&dir));
             format!(
                 "sqlite://{}?mode=rwc",
                 dir.join(format!("{}.db", unique())).display()

@@ -159,7 +159,13 @@ pub async fn refresh(db: &impl ConnectionTrait, kind: Kind, ids: &[i64]) -> AppR
             .and_where(Expr::col(Alias::new("entity_id")).is_in(chunk.iter().copied()))
             .to_owned();
         db.execute(&delete).await?;
+    }
+    write(db, kind, ids).await
+}
 
+/// Writes the documents of these rows of `kind`, which have none.
+async fn write(db: &impl ConnectionTrait, kind: Kind, ids: &[i64]) -> AppResult<()> {
+    for chunk in ids.chunks(CHUNK) {
         let table = kind.table();
         let mut select = Query::select();
         select
@@ -273,7 +279,9 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
             .iter()
             .map(|r| r.try_get("", "id"))
             .collect::<Result<_, _>>()?;
-        refresh(db, kind, &ids).await?;
+        // Nothing to delete first: reading the emptied table for each chunk made the rebuild
+        // quadratic on PostgreSQL, whose planner has no statistics for it yet.
+        write(db, kind, &ids).await?;
     }
     Ok(())
 }

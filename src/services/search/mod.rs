@@ -69,8 +69,10 @@ pub struct Hit {
 pub struct Found {
     /// The hits of the page.
     pub hits: Vec<Hit>,
-    /// Hits in all.
+    /// Hits in all; only those ranked when `truncated`.
     pub total: u64,
+    /// Whether more rows match than the search ranked (see [`WINDOW`]).
+    pub truncated: bool,
     /// Whether the hits are names spelt like the query rather than matches of its words.
     pub similar: bool,
 }
@@ -225,101 +227,100 @@ pub async fn search(db: &Database, req: &SearchRequest) -> AppResult<Found> {
     }
 }
 
-/// A row of the first pass, before its snippet.
+/// Most documents each tier of the first pass ranks (see [`Tier`]). Ranking costs time in
+/// proportion to the documents ranked, so a query matching more than this in a tier ranks the
+/// most recently written of them, and its count says it is incomplete: more words or a filter
+/// narrow it. (Full-text engines with no upper bound on the work of one query, such as
+/// Elasticsearch, cap their hit counts the same way.)
+pub const WINDOW: u64 = 250;
+
+/// How a document matched, best first: hits are ordered by tier, then by relevance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Tier {
+    /// Its name is the query.
+    Exact,
+    /// Its name holds every word of the query.
+    Name,
+    /// Its texts hold every word; its name does not.
+    Text,
+}
+
+impl Tier {
+    const ALL: [Tier; 3] = [Tier::Exact, Tier::Name, Tier::Text];
+
+    fn of(n: i32) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| *t as i32 == n)
+    }
+}
+
+/// A document of the first pass, before its snippet.
+#[derive(Clone, Debug, PartialEq)]
 struct Ranked {
     doc: i64,
     kind: Kind,
     entity_id: i64,
     lang: String,
-    exact: bool,
+    tier: Tier,
     score: f64,
 }
 
-fn ranked(row: &sea_orm::QueryResult) -> AppResult<(Ranked, i64)> {
+fn ranked(row: &sea_orm::QueryResult) -> AppResult<Ranked> {
+    let unknown = |what: String| crate::error::AppError::Internal(what.into());
     let kind: String = row.try_get("", "kind")?;
-    let exact: i32 = row.try_get("", "exact")?;
-    Ok((
-        Ranked {
-            doc: row.try_get("", "id")?,
-            kind: Kind::of_table(&kind).ok_or_else(|| {
-                crate::error::AppError::Internal(format!("unknown search kind {kind}").into())
-            })?,
-            entity_id: row.try_get("", "entity_id")?,
-            lang: row.try_get("", "lang")?,
-            exact: exact != 0,
-            score: row.try_get("", "score")?,
-        },
-        row.try_get("", "total")?,
-    ))
+    let tier: i32 = row.try_get("", "tier")?;
+    Ok(Ranked {
+        doc: row.try_get("", "id")?,
+        kind: Kind::of_table(&kind).ok_or_else(|| unknown(format!("search kind {kind}")))?,
+        entity_id: row.try_get("", "entity_id")?,
+        lang: row.try_get("", "lang")?,
+        tier: Tier::of(tier).ok_or_else(|| unknown(format!("search tier {tier}")))?,
+        score: row.try_get("", "score")?,
+    })
 }
 
-/// The statements of [`page`]: the page itself, and the best document of every row (for
-/// counting past the end).
-fn page_query(
-    matches: SelectStatement,
-    req: &SearchRequest,
-    postgres: bool,
-) -> (SelectStatement, SelectStatement) {
-    let mut best = Query::select();
-    if postgres {
-        best.expr(Expr::cust(
-            "DISTINCT ON (m.kind, m.entity_id) m.id, m.kind, m.entity_id, m.lang, m.exact, m.score",
-        ))
-        .from_subquery(matches, Alias::new("m"))
-        .order_by_expr(
-            Expr::cust("m.kind, m.entity_id, m.exact DESC, m.score DESC, m.id"),
-            sea_orm::Order::Asc,
-        );
-    } else {
-        // SQLite takes the other columns from the row with the largest rank.
-        best.expr(Expr::cust(
-            "m.id, m.kind, m.entity_id, m.lang, m.exact, m.score, MAX(m.exact * 1000000.0 + m.score) AS rank",
-        ))
-        .from_subquery(matches, Alias::new("m"))
-        .group_by_columns([Alias::new("kind"), Alias::new("entity_id")]);
-    }
-    let outer = Query::select()
-        .expr(Expr::cust(
-            "b.id, b.kind, b.entity_id, b.lang, b.exact, b.score, COUNT(*) OVER () AS total",
-        ))
-        .from_subquery(best.clone(), Alias::new("b"))
-        .order_by_expr(
-            Expr::cust("b.exact DESC, b.score DESC, b.kind, b.entity_id"),
-            sea_orm::Order::Asc,
-        )
-        .limit(req.limit)
-        .offset(req.offset)
-        .to_owned();
-    (outer, best)
+/// Keeps each row's best document (a row has one per language) and orders the rows: by tier,
+/// then by relevance, then by kind and id so that equal hits keep their order between pages.
+fn best_per_row(mut docs: Vec<Ranked>) -> Vec<Ranked> {
+    let better = |a: &Ranked, b: &Ranked| a.tier.cmp(&b.tier).then(b.score.total_cmp(&a.score));
+    docs.sort_by(|a, b| {
+        (a.kind, a.entity_id)
+            .cmp(&(b.kind, b.entity_id))
+            .then(better(a, b))
+    });
+    docs.dedup_by(|b, a| (a.kind, a.entity_id) == (b.kind, b.entity_id));
+    docs.sort_by(|a, b| better(a, b).then((a.kind, a.entity_id).cmp(&(b.kind, b.entity_id))));
+    docs
 }
 
-/// Ranks the matches of `matches` (a query over documents with `id`, `kind`, `entity_id`,
-/// `lang`, `exact` and `score`), keeping each row's best document, and returns a page.
-async fn page(
-    db: &Database,
-    matches: SelectStatement,
-    req: &SearchRequest,
-    postgres: bool,
-) -> AppResult<(Vec<Ranked>, u64)> {
-    let (outer, best) = page_query(matches, req, postgres);
-    let mut total = 0;
-    let mut out = Vec::new();
-    for row in db.conn.query_all(&outer).await? {
-        let (r, t) = ranked(&row)?;
-        total = t as u64;
-        out.push(r);
-    }
-    if out.is_empty() && req.offset > 0 {
-        // Past the end: count on its own.
-        let count = Query::select()
-            .expr(Expr::cust("COUNT(*) AS total"))
-            .from_subquery(best, Alias::new("c"))
-            .to_owned();
-        if let Some(row) = db.conn.query_one(&count).await? {
-            total = row.try_get::<i64>("", "total")? as u64;
+/// Tiers of the first pass in one statement: each tier's documents in the search's scope, at
+/// most [`WINDOW`] of each, with `id`, `kind`, `entity_id`, `lang`, `tier` and `score`.
+fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> SelectStatement {
+    let arm = |tier: Tier| {
+        let mut q = if postgres {
+            tier_postgres(req, tier)
+        } else {
+            tier_sqlite(req, tier)
+        };
+        if tier == Tier::Exact {
+            // Exact names are few: look them up by name first, then keep those in scope (a
+            // planner left to choose may walk the scope's rows instead).
+            q.limit(WINDOW);
+            q = Query::select()
+                .column(sea_orm::sea_query::Asterisk)
+                .from_subquery(q, Alias::new("search_document"))
+                .to_owned();
         }
+        q.cond_where(scope(req)).limit(WINDOW);
+        Query::select()
+            .column(sea_orm::sea_query::Asterisk)
+            .from_subquery(q, Alias::new(format!("t{}", tier as i32)))
+            .to_owned()
+    };
+    let mut all = arm(tiers[0]);
+    for tier in &tiers[1..] {
+        all.union(sea_orm::sea_query::UnionType::All, arm(*tier));
     }
-    Ok((out, total))
+    all
 }
 
 /// FTS5's query: every term, each also as a prefix.
@@ -331,53 +332,61 @@ fn fts5_query(terms: &[String]) -> String {
         .join(" AND ")
 }
 
-/// The first pass's matches on SQLite, one row per matching document.
-fn words_sqlite_matches(req: &SearchRequest) -> SelectStatement {
-    let phrase = req.terms.join(" ");
-    Query::select()
-        .expr(Expr::cust(
-            "search_document.id, search_document.kind, search_document.entity_id, search_document.lang",
-        ))
-        .expr_as(
-            Expr::cust_with_values("(search_document.name_norm = ?)", [phrase]),
-            Alias::new("exact"),
-        )
-        .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), Alias::new("score"))
-        .from(Alias::new("search_fts"))
-        // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan the
-        // documents and run the full-text query once per document. (sea-query writes no ON for
-        // a cross join, so the join condition goes into WHERE.)
+/// One tier of the first pass on SQLite, before its scope and limit. The name and text tiers
+/// read the full-text index newest document first (the order it keeps), so a limit stops the
+/// reading; the exact tier looks names up in their index.
+fn tier_sqlite(req: &SearchRequest, tier: Tier) -> SelectStatement {
+    let words = fts5_query(&req.terms);
+    let mut q = Query::select();
+    q.expr(Expr::cust(
+        "search_document.id, search_document.kind, search_document.entity_id, search_document.lang",
+    ))
+    .expr_as(Expr::val(tier as i32), Alias::new("tier"))
+    .expr_as(
+        Expr::cust("-bm25(search_fts, 10.0, 1.0)"),
+        Alias::new("score"),
+    );
+    // CROSS JOIN fixes the order of the loops: SQLite would otherwise be free to scan the
+    // documents and run the full-text query once for each. (sea-query writes no ON for a cross
+    // join, so the join condition goes into WHERE.)
+    if tier == Tier::Exact {
+        return q
+            .from(Alias::new("search_document"))
+            .cross_join(Alias::new("search_fts"))
+            .and_where(col("search_document", "name_norm").eq(req.terms.join(" ")))
+            .and_where(Expr::cust("search_fts.rowid = search_document.id"))
+            .and_where(Expr::cust_with_values("search_fts MATCH ?", [words]))
+            .to_owned();
+    }
+    let query = if tier == Tier::Name {
+        format!("{{name}} : ({words})")
+    } else {
+        format!("({words}) NOT {{name}} : ({words})")
+    };
+    q.from(Alias::new("search_fts"))
         .cross_join(Alias::new("search_document"))
         .and_where(Expr::cust("search_document.id = search_fts.rowid"))
-        .and_where(Expr::cust_with_values(
-            "search_fts MATCH ?",
-            [fts5_query(&req.terms)],
-        ))
-        .cond_where(scope(req))
-        // A limit keeps SQLite from merging this query into the grouping one, where FTS5's
-        // ranking functions cannot run.
-        .limit(i64::MAX as u64)
+        .and_where(Expr::cust_with_values("search_fts MATCH ?", [query]))
+        .order_by_expr(Expr::cust("search_fts.rowid"), sea_orm::Order::Desc)
         .to_owned()
 }
 
-/// SQLite's snippets of the documents `ids`.
-fn snippets_sqlite(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::cust("rowid"), Alias::new("id"))
-        .expr_as(
-            Expr::cust_with_values(
-                "snippet(search_fts, -1, ?, ?, '…', 16)",
-                [MARK_START.to_string(), MARK_END.to_string()],
-            ),
-            Alias::new("snippet"),
-        )
-        .from(Alias::new("search_fts"))
-        .and_where(Expr::cust_with_values(
-            "search_fts MATCH ?",
-            [fts5_query(&req.terms)],
-        ))
-        .and_where(Expr::cust("rowid").is_in(ids))
-        .to_owned()
+/// Words in a snippet of a longer text.
+const SNIPPET_WORDS: usize = 16;
+
+/// Snippets on SQLite, made here from the documents' texts: FTS5's `snippet()` would run the
+/// full-text query again for each document, which for a prefix means merging every word that
+/// starts with it, each time. The name when it holds every word, else the part of the other
+/// texts that holds the most of them.
+fn snippet_sqlite(terms: &[String], name: &str, body: Option<&str>) -> Snippet {
+    let name_snippet = Snippet::of_terms(name, terms, usize::MAX);
+    let in_name = name_snippet.as_ref().map_or(0, |s| s.highlights.len());
+    if in_name < terms.len()
+        && let Some(b) = body.and_then(|b| Snippet::of_terms(b, terms, SNIPPET_WORDS))
+    {
+        return b;
+    }
+    name_snippet.unwrap_or_else(|| Snippet::with_words(name, &[]))
 }
 
 /// A custom PostgreSQL expression written with `?` placeholders: sea-query numbers
@@ -418,13 +427,19 @@ fn config(language: Option<Language>) -> &'static str {
 }
 
 /// PostgreSQL's query: every term, each as an accent-free prefix or as a stemmed word of the
-/// query's language.
-fn tsquery(req: &SearchRequest) -> Expr {
+/// query's language; with `in_name`, only where the name holds them (the name is weighted `A`
+/// in the documents, the other texts `B`).
+fn tsquery(req: &SearchRequest, in_name: bool) -> Expr {
     let cfg = config(req.language);
+    let (prefix, word) = if in_name {
+        ("':*A'", format!("to_tsquery('{cfg}', ? || ':A')"))
+    } else {
+        ("':*'", format!("plainto_tsquery('{cfg}', ?)"))
+    };
     let sql = req
         .terms
         .iter()
-        .map(|_| format!("(to_tsquery('cd_simple', ? || ':*') || plainto_tsquery('{cfg}', ?))"))
+        .map(|_| format!("(to_tsquery('cd_simple', ? || {prefix}) || {word})"))
         .collect::<Vec<_>>()
         .join(" && ");
     let values: Vec<String> = req
@@ -435,33 +450,40 @@ fn tsquery(req: &SearchRequest) -> Expr {
     pg(&format!("({sql})"), values)
 }
 
-/// The first pass's matches on PostgreSQL, one row per matching document.
-fn words_postgres_matches(req: &SearchRequest) -> SelectStatement {
-    let phrase = req.terms.join(" ");
-    Query::select()
-        .columns(
-            ["id", "kind", "entity_id", "lang"]
-                .map(|c| (Alias::new("search_document"), Alias::new(c))),
-        )
-        .expr_as(
-            pg("(search_document.name_norm = ?)::int", [phrase]),
-            Alias::new("exact"),
-        )
-        .expr_as(
-            Expr::cust("ts_rank_cd(search_document.document, q.q)::float8"),
-            Alias::new("score"),
-        )
-        .from(Alias::new("search_document"))
-        .join_subquery(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            Query::select()
-                .expr_as(tsquery(req), Alias::new("q"))
-                .to_owned(),
-            Alias::new("q"),
-            Expr::cust("search_document.document @@ q.q"),
-        )
-        .cond_where(scope(req))
-        .to_owned()
+/// One tier of the first pass on PostgreSQL, before its scope and limit: newest document first,
+/// so that a limit stops the reading where the planner walks the primary key.
+fn tier_postgres(req: &SearchRequest, tier: Tier) -> SelectStatement {
+    let matches = match tier {
+        Tier::Exact | Tier::Name => "search_document.document @@ q.name",
+        Tier::Text => "search_document.document @@ (q.q && !! q.name)",
+    };
+    let mut q = Query::select();
+    q.columns(
+        ["id", "kind", "entity_id", "lang"].map(|c| (Alias::new("search_document"), Alias::new(c))),
+    )
+    .expr_as(Expr::val(tier as i32), Alias::new("tier"))
+    .expr_as(
+        Expr::cust("ts_rank_cd(search_document.document, q.q)::float8"),
+        Alias::new("score"),
+    )
+    .from(Alias::new("search_document"))
+    .join_subquery(
+        sea_orm::sea_query::JoinType::InnerJoin,
+        Query::select()
+            .expr_as(tsquery(req, false), Alias::new("q"))
+            .expr_as(tsquery(req, true), Alias::new("name"))
+            .to_owned(),
+        Alias::new("q"),
+        Expr::cust(matches),
+    )
+    .order_by(
+        (Alias::new("search_document"), Alias::new("id")),
+        sea_orm::Order::Desc,
+    );
+    if tier == Tier::Exact {
+        q.and_where(col("search_document", "name_norm").eq(req.terms.join(" ")));
+    }
+    q
 }
 
 /// PostgreSQL's snippets (headlines) of the documents `ids`.
@@ -481,7 +503,9 @@ fn snippets_postgres(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
         .from(Alias::new("search_document"))
         .join_subquery(
             sea_orm::sea_query::JoinType::InnerJoin,
-            Query::select().expr_as(tsquery(req), Alias::new("q")).to_owned(),
+            Query::select()
+                .expr_as(tsquery(req, false), Alias::new("q"))
+                .to_owned(),
             Alias::new("q"),
             Expr::cust("true"),
         )
@@ -491,39 +515,65 @@ fn snippets_postgres(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
 
 /// The first pass: documents holding every term, ranked, with snippets for the page.
 async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<Found> {
-    let matches = if postgres {
-        words_postgres_matches(req)
-    } else {
-        words_sqlite_matches(req)
-    };
-    let (ranked, total) = page(db, matches, req, postgres).await?;
-    let ids: Vec<i64> = ranked.iter().map(|r| r.doc).collect();
+    let mut docs = Vec::new();
+    let mut per_tier = [0u64; 3];
+    // Names first. Other texts rank below every name, so when the names fill their window the
+    // texts could not reach a page, and reading them (all of them, when the names hold the
+    // words too) is skipped.
+    for stage in [&[Tier::Exact, Tier::Name][..], &[Tier::Text]] {
+        if stage[0] == Tier::Text && per_tier[Tier::Name as usize] >= WINDOW {
+            break;
+        }
+        for row in db.conn.query_all(&tiers(req, postgres, stage)).await? {
+            let doc = ranked(&row)?;
+            per_tier[doc.tier as usize] += 1;
+            docs.push(doc);
+        }
+    }
+    let rows = best_per_row(docs);
+    let total = rows.len() as u64;
+    let page: Vec<Ranked> = rows
+        .into_iter()
+        .skip(req.offset as usize)
+        .take(req.limit as usize)
+        .collect();
     let mut snippets = std::collections::HashMap::new();
-    if !ids.is_empty() {
-        let q = if postgres {
-            snippets_postgres(req, ids)
+    if !page.is_empty() {
+        let ids: Vec<i64> = page.iter().map(|r| r.doc).collect();
+        if postgres {
+            for row in db.conn.query_all(&snippets_postgres(req, ids)).await? {
+                let id: i64 = row.try_get("", "id")?;
+                let s: Option<String> = row.try_get("", "snippet")?;
+                snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
+            }
         } else {
-            snippets_sqlite(req, ids)
-        };
-        for row in db.conn.query_all(&q).await? {
-            let id: i64 = row.try_get("", "id")?;
-            let s: Option<String> = row.try_get("", "snippet")?;
-            snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
+            let texts = Query::select()
+                .columns(["id", "name", "body"].map(Alias::new))
+                .from(Alias::new("search_document"))
+                .and_where(Expr::col(Alias::new("id")).is_in(ids))
+                .to_owned();
+            for row in db.conn.query_all(&texts).await? {
+                let id: i64 = row.try_get("", "id")?;
+                let name: String = row.try_get("", "name")?;
+                let body: Option<String> = row.try_get("", "body")?;
+                snippets.insert(id, snippet_sqlite(&req.terms, &name, body.as_deref()));
+            }
         }
     }
     Ok(Found {
-        hits: ranked
+        hits: page
             .into_iter()
             .map(|r| Hit {
                 snippet: snippets.remove(&r.doc).unwrap_or_default(),
                 kind: r.kind,
                 entity_id: r.entity_id,
                 score: r.score,
-                exact: r.exact,
+                exact: r.tier == Tier::Exact,
                 lang: r.lang,
             })
             .collect(),
         total,
+        truncated: per_tier.iter().any(|n| *n >= WINDOW),
         similar: false,
     })
 }
@@ -539,7 +589,7 @@ struct Candidate {
 }
 
 /// Keeps each row's best candidate, orders them and cuts the page.
-fn similar_page(mut all: Vec<Candidate>, req: &SearchRequest) -> Found {
+fn similar_page(mut all: Vec<Candidate>, truncated: bool, req: &SearchRequest) -> Found {
     all.sort_by(|a, b| {
         (a.kind, a.entity_id)
             .cmp(&(b.kind, b.entity_id))
@@ -568,6 +618,7 @@ fn similar_page(mut all: Vec<Candidate>, req: &SearchRequest) -> Found {
     Found {
         hits,
         total,
+        truncated,
         similar: true,
     }
 }
@@ -632,11 +683,13 @@ async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> 
         .order_by_expr(Expr::cust("bm25(search_trigram)"), sea_orm::Order::Asc)
         .limit(CANDIDATES)
         .to_owned();
+    let rows = db.conn.query_all(&q).await?;
+    let truncated = rows.len() as u64 >= CANDIDATES;
     let mut all = Vec::new();
-    for row in db.conn.query_all(&q).await? {
+    for row in rows {
         all.extend(candidate(&row, req)?);
     }
-    Ok(similar_page(all, req))
+    Ok(similar_page(all, truncated, req))
 }
 
 async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
@@ -666,11 +719,12 @@ async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found
     .await?;
     let rows = txn.query_all(&q).await?;
     txn.commit().await?;
+    let truncated = rows.len() as u64 >= CANDIDATES;
     let mut all = Vec::new();
     for row in rows {
         all.extend(candidate(&row, req)?);
     }
-    Ok(similar_page(all, req))
+    Ok(similar_page(all, truncated, req))
 }
 
 #[cfg(test)]
@@ -682,6 +736,30 @@ mod tests {
         use sea_orm::sea_query::PostgresQueryBuilder;
         let q = Query::select().expr(pg("f(?, ?)", ["a", "b"])).to_owned();
         assert_eq!(q.build(PostgresQueryBuilder).0, "SELECT f($1, $2)");
+    }
+
+    #[test]
+    fn each_row_keeps_its_best_document_and_rows_go_by_tier_then_score() {
+        let doc = |doc, kind, entity_id, tier, score| Ranked {
+            doc,
+            kind,
+            entity_id,
+            lang: "en".into(),
+            tier,
+            score,
+        };
+        let rows = best_per_row(vec![
+            doc(1, Kind::Organisation, 7, Tier::Text, 9.0),
+            doc(2, Kind::Organisation, 7, Tier::Name, 1.0),
+            doc(3, Kind::Event, 7, Tier::Text, 5.0),
+            doc(4, Kind::Cluster, 2, Tier::Exact, 0.5),
+            doc(5, Kind::Event, 8, Tier::Text, 5.0),
+            doc(6, Kind::Event, 7, Tier::Text, 6.0),
+        ]);
+        let order: Vec<i64> = rows.iter().map(|r| r.doc).collect();
+        // The exact name first whatever its score; the organisation by its name, not by its
+        // better-scored description; the event by its best document; ties by kind and id.
+        assert_eq!(order, vec![4, 2, 6, 5]);
     }
 
     #[test]

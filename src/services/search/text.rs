@@ -162,6 +162,61 @@ impl Snippet {
         out
     }
 
+    /// The part of `text` around the words that start with a term (each folded, as the
+    /// full-text index compares them): at most `max_words` words, the window holding the most
+    /// such words, with "…" where the text goes on. `None` when no word starts with a term.
+    pub fn of_terms(text: &str, terms: &[String], max_words: usize) -> Option<Self> {
+        // Each word as (first char, char count, whether it matches).
+        let mut words: Vec<(usize, usize, bool)> = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut word = String::new();
+        let chars: Vec<char> = text.chars().collect();
+        for (i, c) in chars.iter().chain([&' ']).enumerate() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+                word.push(*c);
+            } else if let Some(s) = start.take() {
+                let folded = fold(&word);
+                let hit = terms.iter().any(|t| folded.starts_with(t.as_str()));
+                words.push((s, i - s, hit));
+                word.clear();
+            }
+        }
+        // Matching words before each word, so that a window's count is one subtraction.
+        let mut before_word = vec![0usize; words.len() + 1];
+        for (i, w) in words.iter().enumerate() {
+            before_word[i + 1] = before_word[i] + usize::from(w.2);
+        }
+        let end = |from: usize| from.saturating_add(max_words).min(words.len());
+        let hits = |from: usize| before_word[end(from)] - before_word[from];
+        let best = (0..words.len()).max_by_key(|&i| (hits(i), std::cmp::Reverse(i)))?;
+        if hits(best) == 0 {
+            return None;
+        }
+        let last = end(best) - 1;
+        let (from, to) = (words[best].0, words[last].0 + words[last].1);
+        let (from, to) = if best == 0 && last == words.len() - 1 {
+            (0, chars.len())
+        } else {
+            (from, to)
+        };
+        let before = usize::from(from > 0);
+        let mut out = Snippet::default();
+        if before == 1 {
+            out.text.push('…');
+        }
+        out.text.extend(&chars[from..to]);
+        if to < chars.len() {
+            out.text.push('…');
+        }
+        out.highlights = words[best..=last]
+            .iter()
+            .filter(|w| w.2)
+            .map(|w| (w.0 - from + before, w.1))
+            .collect();
+        Some(out)
+    }
+
     /// The snippet as HTML: text escaped, highlights in `<mark>`.
     pub fn html(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + 16);
@@ -197,6 +252,21 @@ impl Snippet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_mark_words_starting_with_a_term_around_the_most_of_them() {
+        let terms = vec!["cataluna".to_owned(), "sport".to_owned()];
+        let s = Snippet::of_terms("Sports cluster of Cataluña", &terms, 16).expect("matches");
+        assert_eq!(s.text, "Sports cluster of Cataluña");
+        assert_eq!(s.highlights, vec![(0, 6), (18, 8)]);
+        let long = "one two three four five six seven eight Sport nine ten Cataluña eleven";
+        let s = Snippet::of_terms(long, &terms, 4).expect("matches");
+        assert_eq!(s.text, "…Sport nine ten Cataluña…");
+        assert_eq!(s.highlights, vec![(1, 5), (16, 8)]);
+        assert!(Snippet::of_terms("nothing here", &terms, 16).is_none());
+        let whole = Snippet::of_terms("Sport and Cataluña", &terms, usize::MAX).expect("matches");
+        assert_eq!(whole.highlights, vec![(0, 5), (10, 8)]);
+    }
 
     #[test]
     fn folding_drops_case_and_accents() {
