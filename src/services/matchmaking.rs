@@ -2,15 +2,16 @@
 //! for a need, the offers), scored by shared themes, NACE codes, target countries, text
 //! similarity and freshness, each part kept so that the score can be explained.
 
-use crate::entities::{offer_need, organisation, theme};
+use crate::entities::{membership, offer_need, organisation, theme};
 use crate::error::AppResult;
+use crate::services::filter::col;
 use crate::services::organisation::unpack_codes;
 use crate::services::search::text::fold;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -331,28 +332,42 @@ pub async fn matches(
     let other_side: Vec<_> = <crate::domain::OfferNeedKind as sea_orm::Iterable>::iter()
         .filter(|k| k.is_offer() != subject.kind.is_offer())
         .collect();
-    let my_clusters = Query::select()
-        .column(Alias::new("cluster_id"))
-        .from(Alias::new("membership"))
-        .and_where(Expr::col(Alias::new("organisation_id")).eq(subject.organisation_id))
-        .to_owned();
-    let same_clusters = Query::select()
-        .column(Alias::new("organisation_id"))
-        .from(Alias::new("membership"))
-        .and_where(Expr::col(Alias::new("cluster_id")).in_subquery(my_clusters))
-        .to_owned();
-    let open = offer_need::Entity::find()
+    // Counterparts must share no cluster with the subject's organisation: none of their
+    // memberships is in one of its clusters (a few index probes per candidate).
+    let my_clusters: Vec<i64> = membership::Entity::find()
         .select_only()
-        .column(offer_need::Column::Id)
-        .filter(offer_need::Column::Kind.is_in(other_side))
-        .filter(offer_need::Column::OrganisationId.ne(subject.organisation_id))
-        .filter(offer_need::Column::OrganisationId.not_in_subquery(same_clusters))
-        .filter(
-            sea_orm::Condition::any()
-                .add(offer_need::Column::ValidUntil.is_null())
-                .add(offer_need::Column::ValidUntil.gte(Utc::now().date_naive())),
+        .column(membership::Column::ClusterId)
+        .filter(membership::Column::OrganisationId.eq(subject.organisation_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut open = Cond::all()
+        .add(col("offer_need", "kind").is_in(other_side.iter().map(sea_orm::ActiveEnum::to_value)))
+        .add(col("offer_need", "organisation_id").ne(subject.organisation_id))
+        .add(
+            Cond::any()
+                .add(col("offer_need", "valid_until").is_null())
+                .add(col("offer_need", "valid_until").gte(Utc::now().date_naive())),
         );
-    // Those sharing the most themes first, then the most recent.
+    if !my_clusters.is_empty() {
+        open = open.add(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(Alias::new("membership"))
+                    .and_where(
+                        col("membership", "organisation_id")
+                            .equals((Alias::new("offer_need"), Alias::new("organisation_id"))),
+                    )
+                    .and_where(col("membership", "cluster_id").is_in(my_clusters))
+                    .to_owned(),
+            )
+            .not(),
+        );
+    }
+    // The newest open counterparts on each of the subject's themes, ranked by themes shared
+    // (then newest first); reading a bounded number per theme keeps the work of one match
+    // independent of how many offers and needs the directory holds.
     let theme_ids: Vec<i64> = theme::Entity::find()
         .select_only()
         .column(theme::Column::Id)
@@ -360,42 +375,66 @@ pub async fn matches(
         .into_tuple()
         .all(db)
         .await?;
-    let mut ids: Vec<i64> = Vec::new();
-    if !theme_ids.is_empty() {
-        let sharing = open
-            .clone()
-            .into_query()
+    let per_theme = |theme_id: i64| {
+        Query::select()
+            .column((Alias::new("offer_need"), Alias::new("id")))
+            .from(Alias::new("offer_need_theme"))
             .inner_join(
-                Alias::new("offer_need_theme"),
-                Expr::col((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
-                    .equals((Alias::new("offer_need"), Alias::new("id"))),
+                Alias::new("offer_need"),
+                col("offer_need", "id")
+                    .equals((Alias::new("offer_need_theme"), Alias::new("offer_need_id"))),
             )
-            .and_where(
-                Expr::col((Alias::new("offer_need_theme"), Alias::new("theme_id")))
-                    .is_in(theme_ids),
+            .and_where(col("offer_need_theme", "theme_id").eq(theme_id))
+            .cond_where(open.clone())
+            .order_by(
+                (Alias::new("offer_need_theme"), Alias::new("offer_need_id")),
+                sea_orm::Order::Desc,
             )
-            .group_by_col((Alias::new("offer_need"), Alias::new("id")))
-            .order_by_expr(Expr::cust("COUNT(*)"), sea_orm::Order::Desc)
+            .limit(CANDIDATES)
+            .to_owned()
+    };
+    let mut shared: HashMap<i64, usize> = HashMap::new();
+    if let Some((first, rest)) = theme_ids.split_first() {
+        let wrap = |q: SelectStatement, i: usize| {
+            Query::select()
+                .column(sea_orm::sea_query::Asterisk)
+                .from_subquery(q, Alias::new(format!("t{i}")))
+                .to_owned()
+        };
+        let mut all = wrap(per_theme(*first), 0);
+        for (i, t) in rest.iter().enumerate() {
+            all.union(
+                sea_orm::sea_query::UnionType::All,
+                wrap(per_theme(*t), i + 1),
+            );
+        }
+        for row in db.query_all(&all).await? {
+            *shared.entry(row.try_get("", "id")?).or_default() += 1;
+        }
+    }
+    let mut ids: Vec<(i64, usize)> = shared.into_iter().collect();
+    ids.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    let mut ids: Vec<i64> = ids.into_iter().map(|(id, _)| id).collect();
+    ids.truncate(CANDIDATES as usize);
+    if (ids.len() as u64) < CANDIDATES {
+        // Too few on its themes: the newest others fill up.
+        let seen: HashSet<i64> = ids.iter().copied().collect();
+        let recent = Query::select()
+            .column((Alias::new("offer_need"), Alias::new("id")))
+            .from(Alias::new("offer_need"))
+            .cond_where(open)
             .order_by(
                 (Alias::new("offer_need"), Alias::new("id")),
                 sea_orm::Order::Desc,
             )
             .limit(CANDIDATES)
             .to_owned();
-        for row in db.query_all(&sharing).await? {
-            ids.push(row.try_get("", "id")?);
+        for row in db.query_all(&recent).await? {
+            let id: i64 = row.try_get("", "id")?;
+            if !seen.contains(&id) {
+                ids.push(id);
+            }
         }
-    }
-    if (ids.len() as u64) < CANDIDATES {
-        let seen: HashSet<i64> = ids.iter().copied().collect();
-        let recent: Vec<i64> = open
-            .order_by_desc(offer_need::Column::UpdatedAt)
-            .order_by_desc(offer_need::Column::Id)
-            .limit(CANDIDATES)
-            .into_tuple()
-            .all(db)
-            .await?;
-        ids.extend(recent.into_iter().filter(|i| !seen.contains(i)));
         ids.truncate(CANDIDATES as usize);
     }
     let now = Utc::now();
