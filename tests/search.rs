@@ -752,6 +752,15 @@ both!(
             "BAD_USER_INPUT"
         );
         assert_eq!(
+            app.error_code(
+                "{ offersAndNeeds(first: 5) { nodes { matches(first: 3) { score } } } }",
+                json!({})
+            )
+            .await,
+            "QUERY_TOO_COSTLY",
+            "matches across a list"
+        );
+        assert_eq!(
             app.error_code(CREATE_OFFER, json!({ "i": { "organisation": a["id"], "kind": "BUSINESS_OFFER", "title": "X", "targetCountries": ["Spain"] } })).await,
             "UNAUTHENTICATED"
         );

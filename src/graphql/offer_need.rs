@@ -190,7 +190,8 @@ impl OfferNeed {
     /// For an offer, the needs it answers; for a need, the offers that answer it: open ones of
     /// organisations that share no cluster with its own, best first. Each score is made of
     /// shared themes, NACE codes, target countries, words in common and freshness, and every
-    /// part is explained.
+    /// part is explained. Computed for one offer or need at a time: under a list of more than
+    /// one, the query is refused with `QUERY_TOO_COSTLY`.
     async fn matches(
         &self,
         ctx: &Context<'_>,

@@ -146,7 +146,9 @@ impl OrganisationQuery {
 #[Object]
 impl Organisation {
     /// Organisations of other clusters whose offers or needs best answer this organisation's,
-    /// best first, each with its best pair and the score explained.
+    /// best first, each with its best pair and the score explained. Computed for one
+    /// organisation at a time: under a list of more than one, the query is refused with
+    /// `QUERY_TOO_COSTLY`.
     async fn counterparts(
         &self,
         ctx: &Context<'_>,

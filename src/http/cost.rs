@@ -43,6 +43,9 @@ impl Default for Limits {
 const MAX_VISITS: usize = 20_000;
 /// Rows a connection gives without `first` or `last`.
 const DEFAULT_PAGE: u64 = 20;
+/// Fields that score hundreds of candidates for the one object they are asked on: allowed only
+/// where at most one such object can come back, never across a page of them.
+const PER_OBJECT: [&str; 2] = ["matches", "counterparts"];
 
 /// Why a query is refused, with a stable code and a message that says what to change.
 #[derive(Debug, PartialEq, Eq)]
@@ -154,6 +157,16 @@ impl Walk<'_> {
                         self.analysis.root_fields += 1;
                     }
                     self.analysis.depth = self.analysis.depth.max(depth);
+                    let name = field.name.node.as_str();
+                    if rows > 1 && PER_OBJECT.contains(&name) {
+                        return Err(Refusal {
+                            code: "QUERY_TOO_COSTLY",
+                            message: format!(
+                                "`{name}` is computed for one object at a time, and here it sits under a list of up to {rows}; ask for it on a single offer, need or organisation (for example through `node(id:)`)"
+                            ),
+                            cost: None,
+                        });
+                    }
                     let mut below = rows;
                     if self.is_connection(&field.selection_set.node) {
                         let n = self.page_size(field).unwrap_or(DEFAULT_PAGE);
@@ -294,6 +307,18 @@ mod tests {
     fn run(q: &str) -> Result<Analysis, Refusal> {
         let doc = async_graphql::parser::parse_query(q).expect("parses");
         analyse(&doc, None, &Map::new(), &Limits::default())
+    }
+
+    #[test]
+    fn matchmaking_is_asked_for_one_object_at_a_time() {
+        let one = "{ node(id: \"x\") { ... on OfferNeed { matches(first: 10) { score } } } }";
+        assert!(run(one).is_ok());
+        let page = "{ offersAndNeeds(first: 5) { nodes { matches(first: 10) { score } } } }";
+        let refused = run(page).expect_err("refused");
+        assert_eq!(refused.code, "QUERY_TOO_COSTLY");
+        assert!(refused.message.contains("`matches`"), "{}", refused.message);
+        let orgs = "{ organisations(first: 2) { nodes { counterparts(first: 3) { score } } } }";
+        assert!(run(orgs).is_err());
     }
 
     #[test]
