@@ -68,6 +68,25 @@ pub fn col(table: &'static str, column: &'static str) -> Expr {
     Expr::col((Alias::new(table), Alias::new(column)))
 }
 
+/// The rows of all these statements, each with its own ORDER BY and LIMIT (which a compound
+/// statement allows only on subqueries), in one statement. Empty when there are none.
+pub fn union_all(parts: impl IntoIterator<Item = SelectStatement>) -> Option<SelectStatement> {
+    let mut out: Option<SelectStatement> = None;
+    for (i, part) in parts.into_iter().enumerate() {
+        let wrapped = Query::select()
+            .column(sea_orm::sea_query::Asterisk)
+            .from_subquery(part, Alias::new(format!("u{i}")))
+            .to_owned();
+        match &mut out {
+            None => out = Some(wrapped),
+            Some(all) => {
+                all.union(sea_orm::sea_query::UnionType::All, wrapped);
+            }
+        }
+    }
+    out
+}
+
 /// Rows of `table` linked through `link(fk, theme_id)` to any of the themes with these slugs.
 pub fn has_theme(
     table: &'static str,

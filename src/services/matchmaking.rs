@@ -4,11 +4,11 @@
 
 use crate::entities::{membership, offer_need, organisation, theme};
 use crate::error::AppResult;
-use crate::services::filter::col;
+use crate::services::filter::{col, union_all};
 use crate::services::organisation::unpack_codes;
 use crate::services::search::text::fold;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -394,20 +394,7 @@ pub async fn matches(
             .to_owned()
     };
     let mut shared: HashMap<i64, usize> = HashMap::new();
-    if let Some((first, rest)) = theme_ids.split_first() {
-        let wrap = |q: SelectStatement, i: usize| {
-            Query::select()
-                .column(sea_orm::sea_query::Asterisk)
-                .from_subquery(q, Alias::new(format!("t{i}")))
-                .to_owned()
-        };
-        let mut all = wrap(per_theme(*first), 0);
-        for (i, t) in rest.iter().enumerate() {
-            all.union(
-                sea_orm::sea_query::UnionType::All,
-                wrap(per_theme(*t), i + 1),
-            );
-        }
+    if let Some(all) = union_all(theme_ids.iter().map(|t| per_theme(*t))) {
         for row in db.query_all(&all).await? {
             *shared.entry(row.try_get("", "id")?).or_default() += 1;
         }

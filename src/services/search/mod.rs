@@ -13,7 +13,7 @@ pub mod text;
 use crate::db::Database;
 use crate::domain::Language;
 use crate::error::AppResult;
-use crate::services::filter::{CountryCode, NutsPrefix, col, region_ids};
+use crate::services::filter::{CountryCode, NutsPrefix, col, region_ids, union_all};
 use index::Kind;
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -294,7 +294,7 @@ fn best_per_row(mut docs: Vec<Ranked>) -> Vec<Ranked> {
 
 /// Tiers of the first pass in one statement: each tier's documents in the search's scope, at
 /// most [`WINDOW`] of each, with `id`, `kind`, `entity_id`, `lang`, `tier` and `score`.
-fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> SelectStatement {
+fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectStatement> {
     let arm = |tier: Tier| {
         let mut q = if postgres {
             tier_postgres(req, tier)
@@ -310,17 +310,9 @@ fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> SelectStatement
                 .from_subquery(q, Alias::new("search_document"))
                 .to_owned();
         }
-        q.cond_where(scope(req)).limit(WINDOW);
-        Query::select()
-            .column(sea_orm::sea_query::Asterisk)
-            .from_subquery(q, Alias::new(format!("t{}", tier as i32)))
-            .to_owned()
+        q.cond_where(scope(req)).limit(WINDOW).to_owned()
     };
-    let mut all = arm(tiers[0]);
-    for tier in &tiers[1..] {
-        all.union(sea_orm::sea_query::UnionType::All, arm(*tier));
-    }
-    all
+    union_all(tiers.iter().map(|t| arm(*t)))
 }
 
 /// FTS5's query: every term, each also as a prefix.
@@ -524,7 +516,10 @@ async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<
         if stage[0] == Tier::Text && per_tier[Tier::Name as usize] >= WINDOW {
             break;
         }
-        for row in db.conn.query_all(&tiers(req, postgres, stage)).await? {
+        let Some(q) = tiers(req, postgres, stage) else {
+            continue;
+        };
+        for row in db.conn.query_all(&q).await? {
             let doc = ranked(&row)?;
             per_tier[doc.tier as usize] += 1;
             docs.push(doc);
@@ -588,8 +583,14 @@ struct Candidate {
     words: Vec<usize>,
 }
 
-/// Keeps each row's best candidate, orders them and cuts the page.
-fn similar_page(mut all: Vec<Candidate>, truncated: bool, req: &SearchRequest) -> Found {
+/// Keeps each row's best candidate among the rows of a candidates statement (at most
+/// [`CANDIDATES`]), orders them and cuts the page.
+fn similar_page(rows: Vec<sea_orm::QueryResult>, req: &SearchRequest) -> AppResult<Found> {
+    let truncated = rows.len() as u64 >= CANDIDATES;
+    let mut all = Vec::new();
+    for row in rows {
+        all.extend(candidate(&row, req)?);
+    }
     all.sort_by(|a, b| {
         (a.kind, a.entity_id)
             .cmp(&(b.kind, b.entity_id))
@@ -615,12 +616,12 @@ fn similar_page(mut all: Vec<Candidate>, truncated: bool, req: &SearchRequest) -
             lang: c.lang,
         })
         .collect();
-    Found {
+    Ok(Found {
         hits,
         total,
         truncated,
         similar: true,
-    }
+    })
 }
 
 fn candidate(row: &sea_orm::QueryResult, req: &SearchRequest) -> AppResult<Option<Candidate>> {
@@ -684,12 +685,7 @@ async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> 
         .limit(CANDIDATES)
         .to_owned();
     let rows = db.conn.query_all(&q).await?;
-    let truncated = rows.len() as u64 >= CANDIDATES;
-    let mut all = Vec::new();
-    for row in rows {
-        all.extend(candidate(&row, req)?);
-    }
-    Ok(similar_page(all, truncated, req))
+    similar_page(rows, req)
 }
 
 async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
@@ -719,12 +715,7 @@ async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found
     .await?;
     let rows = txn.query_all(&q).await?;
     txn.commit().await?;
-    let truncated = rows.len() as u64 >= CANDIDATES;
-    let mut all = Vec::new();
-    for row in rows {
-        all.extend(candidate(&row, req)?);
-    }
-    Ok(similar_page(all, truncated, req))
+    similar_page(rows, req)
 }
 
 #[cfg(test)]

@@ -100,6 +100,21 @@ pub fn name_similarity(terms: &[String], name: &str) -> (f64, Vec<usize>) {
     (total / terms.len() as f64, best_words)
 }
 
+/// The words of a text (runs of letters and digits, as the queries split them), each as its
+/// first character and its length in characters.
+fn word_spans(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in chars.iter().chain([&' ']).enumerate() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            out.push((s, i - s));
+        }
+    }
+    out
+}
+
 /// Marks the database puts around a highlighted part of a snippet: characters from Unicode's
 /// private use area, which no text of the directory contains.
 pub const MARK_START: char = '\u{E000}';
@@ -142,24 +157,16 @@ impl Snippet {
 
     /// `text` with the words at the given word indexes highlighted.
     pub fn with_words(text: &str, words: &[usize]) -> Self {
-        let mut out = Snippet {
-            text: text.to_owned(),
-            highlights: Vec::new(),
-        };
-        let mut index = 0;
-        let mut start: Option<usize> = None;
         let chars: Vec<char> = text.chars().collect();
-        for (i, c) in chars.iter().chain([&' ']).enumerate() {
-            if c.is_alphanumeric() {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                if words.contains(&index) {
-                    out.highlights.push((s, i - s));
-                }
-                index += 1;
-            }
+        Snippet {
+            text: text.to_owned(),
+            highlights: word_spans(&chars)
+                .into_iter()
+                .enumerate()
+                .filter(|(index, _)| words.contains(index))
+                .map(|(_, span)| span)
+                .collect(),
         }
-        out
     }
 
     /// The part of `text` around the words that start with a term (each folded, as the
@@ -167,21 +174,15 @@ impl Snippet {
     /// such words, with "…" where the text goes on. `None` when no word starts with a term.
     pub fn of_terms(text: &str, terms: &[String], max_words: usize) -> Option<Self> {
         // Each word as (first char, char count, whether it matches).
-        let mut words: Vec<(usize, usize, bool)> = Vec::new();
-        let mut start: Option<usize> = None;
-        let mut word = String::new();
         let chars: Vec<char> = text.chars().collect();
-        for (i, c) in chars.iter().chain([&' ']).enumerate() {
-            if c.is_alphanumeric() {
-                start.get_or_insert(i);
-                word.push(*c);
-            } else if let Some(s) = start.take() {
-                let folded = fold(&word);
+        let words: Vec<(usize, usize, bool)> = word_spans(&chars)
+            .into_iter()
+            .map(|(start, len)| {
+                let folded = fold(&chars[start..start + len].iter().collect::<String>());
                 let hit = terms.iter().any(|t| folded.starts_with(t.as_str()));
-                words.push((s, i - s, hit));
-                word.clear();
-            }
-        }
+                (start, len, hit)
+            })
+            .collect();
         // Matching words before each word, so that a window's count is one subtraction.
         let mut before_word = vec![0usize; words.len() + 1];
         for (i, w) in words.iter().enumerate() {
