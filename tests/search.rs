@@ -188,7 +188,7 @@ both!(
     |app: TestApp| async move {
         let admin = app.key(Role::Admin, None, None).await;
         org(&app, &admin, "sports-and-technology", json!({ "name": "Zephyrine Bikes Eindhoven", "countryCode": "NL", "region": "NL414", "themes": ["textile"] })).await;
-        org(
+        let barcelona = org(
             &app,
             &admin,
             "indescat",
@@ -223,6 +223,45 @@ both!(
                 .await
                 .is_empty()
         );
+        assert_eq!(
+            by(json!({ "types": ["ORGANISATION", "EVENT"], "countries": ["NL", "FR"] })).await,
+            ["Zephyrine Bikes Eindhoven"]
+        );
+        // An exact name is filtered like any other hit.
+        let exact = |f: Value| {
+            let app = &app;
+            async move { names(&search(app, "zephyrine bikes barcelona", f).await) }
+        };
+        assert_eq!(
+            exact(json!({ "types": ["ORGANISATION"], "countries": ["ES"] })).await,
+            ["Zephyrine Bikes Barcelona"]
+        );
+        assert!(exact(json!({ "types": ["EVENT"] })).await.is_empty());
+        assert!(
+            !exact(json!({ "countries": ["NL"] }))
+                .await
+                .contains(&"Zephyrine Bikes Barcelona".to_owned())
+        );
+        // The words the index files filters under are not searchable themselves.
+        for q in ["kindorganisation", "organisationes", "kindorg"] {
+            let found = names(&search(&app, q, json!(null)).await);
+            assert!(
+                !found.iter().any(|n| n.contains("Zephyrine")),
+                "{q}: {found:?}"
+            );
+        }
+        // A move to another country moves the organisation between country filters.
+        app.data_as(
+            Some(&admin),
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
+            json!({ "i": { "id": barcelona["id"], "version": barcelona["version"], "countryCode": "FR", "region": null } }),
+        )
+        .await;
+        assert_eq!(
+            by(json!({ "types": ["ORGANISATION"], "countries": ["FR"] })).await,
+            ["Zephyrine Bikes Barcelona"]
+        );
+        assert!(by(json!({ "countries": ["ES"] })).await.is_empty());
         assert_eq!(
             app.error_code(SEARCH, json!({ "q": "x", "f": { "countries": ["Spain"] } }))
                 .await,

@@ -11,6 +11,7 @@ mod m20261123_000006_statistics_index;
 mod m20261123_000007_search;
 mod m20261123_000008_search_names;
 mod m20261123_000009_match_candidates;
+mod m20261123_000010_search_facets;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_search::Migration),
             Box::new(m20261123_000008_search_names::Migration),
             Box::new(m20261123_000009_match_candidates::Migration),
+            Box::new(m20261123_000010_search_facets::Migration),
         ]
     }
 }

@@ -6,6 +6,10 @@
 //! word also as a prefix (search-as-you-type), and ranks them: an exact name match first, then by
 //! the engine's relevance. Only when it finds nothing does the second pass look for names that
 //! are spelt alike (trigram similarity), so that a misspelling still finds its target.
+//!
+//! Filters by kind and by the country of clusters, organisations and events are words of each
+//! document's `facets`, which the full-text index intersects with the query's words; the other
+//! filters are conditions on the documents the index hands over.
 
 pub mod index;
 pub mod text;
@@ -77,13 +81,14 @@ pub struct Found {
     pub similar: bool,
 }
 
-/// The ids of `kind`'s rows that some subquery describes, as a condition on documents.
-fn per_kind(kinds: &[Kind], ids: impl Fn(Kind) -> SelectStatement) -> Cond {
+/// The ids of `kind`'s rows that some subquery describes, as a condition on documents; every
+/// row of a kind without one.
+fn per_kind(kinds: &[Kind], ids: impl Fn(Kind) -> Option<SelectStatement>) -> Cond {
     kinds.iter().fold(Cond::any(), |c, k| {
         c.add(
             Cond::all()
                 .add(col("search_document", "kind").eq(k.table()))
-                .add(col("search_document", "entity_id").in_subquery(ids(*k))),
+                .add_option(ids(*k).map(|q| col("search_document", "entity_id").in_subquery(q))),
         )
     })
 }
@@ -106,15 +111,19 @@ fn where_in(
         .to_owned()
 }
 
-/// The filters of a search, as a condition on `search_document`.
-fn scope(req: &SearchRequest) -> Cond {
+/// The filters of a search, as a condition on `search_document`. With `faceted`, the statement
+/// also asks for the search's [`facets`], which decide the kinds and the countries of kinds
+/// with a country of their own; the condition leaves those out.
+fn scope(req: &SearchRequest, faceted: bool) -> Cond {
     let kinds: Vec<Kind> = if req.kinds.is_empty() {
         Kind::ALL.to_vec()
     } else {
         req.kinds.clone()
     };
-    let mut cond =
-        Cond::all().add(col("search_document", "kind").is_in(kinds.iter().map(|k| k.table())));
+    let mut cond = Cond::all();
+    if !faceted {
+        cond = cond.add(col("search_document", "kind").is_in(kinds.iter().map(|k| k.table())));
+    }
     if !req.themes.is_empty() {
         let themes = select("theme", "id")
             .and_where(col("theme", "slug").is_in(req.themes.iter().cloned()))
@@ -127,24 +136,35 @@ fn scope(req: &SearchRequest) -> Cond {
                 Kind::Collaboration => ("collaboration_theme", "collaboration_id"),
                 Kind::OfferNeed => ("offer_need_theme", "offer_need_id"),
             };
-            where_in(link, fk, "theme_id", themes.clone())
+            Some(where_in(link, fk, "theme_id", themes.clone()))
         }));
     }
-    // Where a row lies: its own place, or (offers and needs) its organisation's, or (events and
-    // collaborations) the place of the clusters and organisations that organise or take part.
-    let placed = |clusters: SelectStatement, orgs: SelectStatement, events: SelectStatement| {
+    // Where a row lies: its own place (`own`, when the statement's facets do not say), or
+    // (offers and needs) its organisation's, or (events and collaborations) the place of the
+    // clusters and organisations that organise or take part.
+    let placed = |own: [Option<SelectStatement>; 3],
+                  clusters: SelectStatement,
+                  orgs: SelectStatement| {
+        let [own_clusters, own_orgs, events] = own;
         per_kind(&kinds, |k| match k {
-            Kind::Cluster => clusters.clone(),
-            Kind::Organisation => orgs.clone(),
-            Kind::OfferNeed => where_in("offer_need", "id", "organisation_id", orgs.clone()),
+            Kind::Cluster => own_clusters.clone(),
+            Kind::Organisation => own_orgs.clone(),
             Kind::Event => events.clone(),
-            Kind::Collaboration => select("participant", "collaboration_id")
-                .cond_where(
-                    Cond::any()
-                        .add(col("participant", "organisation_id").in_subquery(orgs.clone()))
-                        .add(col("participant", "cluster_id").in_subquery(clusters.clone())),
-                )
-                .to_owned(),
+            Kind::OfferNeed => Some(where_in(
+                "offer_need",
+                "id",
+                "organisation_id",
+                orgs.clone(),
+            )),
+            Kind::Collaboration => Some(
+                select("participant", "collaboration_id")
+                    .cond_where(
+                        Cond::any()
+                            .add(col("participant", "organisation_id").in_subquery(orgs.clone()))
+                            .add(col("participant", "cluster_id").in_subquery(clusters.clone())),
+                    )
+                    .to_owned(),
+            ),
         })
     };
     let organised_by = |clusters: &SelectStatement, orgs: &SelectStatement| {
@@ -163,10 +183,13 @@ fn scope(req: &SearchRequest) -> Cond {
                 .and_where(col(table, "country_code").is_in(codes()))
                 .to_owned()
         };
+        // Clusters, organisations and events are placed by their facets, when the statement
+        // asks for them.
+        let own = |table: &'static str| (!faceted).then(|| in_countries(table));
         cond = cond.add(placed(
+            [own("cluster"), own("organisation"), own("event")],
             in_countries("cluster"),
             in_countries("organisation"),
-            in_countries("event"),
         ));
     }
     if !req.regions.is_empty() {
@@ -177,7 +200,11 @@ fn scope(req: &SearchRequest) -> Cond {
         let clusters = where_in("cluster", "id", "region_id", regions.clone());
         let orgs = where_in("organisation", "id", "region_id", regions);
         let events = organised_by(&clusters, &orgs);
-        cond = cond.add(placed(clusters, orgs, events));
+        cond = cond.add(placed(
+            [Some(clusters.clone()), Some(orgs.clone()), Some(events)],
+            clusters,
+            orgs,
+        ));
     }
     if !req.clusters.is_empty() {
         let clusters = select("cluster", "id")
@@ -189,25 +216,61 @@ fn scope(req: &SearchRequest) -> Cond {
             "cluster_id",
             clusters.clone(),
         );
-        cond = cond.add(per_kind(&kinds, |k| match k {
-            Kind::Cluster => clusters.clone(),
-            Kind::Organisation => members.clone(),
-            Kind::OfferNeed => where_in("offer_need", "id", "organisation_id", members.clone()),
-            Kind::Event => where_in(
-                "event_organiser",
-                "event_id",
-                "cluster_id",
-                clusters.clone(),
-            ),
-            Kind::Collaboration => where_in(
-                "participant",
-                "collaboration_id",
-                "cluster_id",
-                clusters.clone(),
-            ),
+        cond = cond.add(per_kind(&kinds, |k| {
+            Some(match k {
+                Kind::Cluster => clusters.clone(),
+                Kind::Organisation => members.clone(),
+                Kind::OfferNeed => where_in("offer_need", "id", "organisation_id", members.clone()),
+                Kind::Event => where_in(
+                    "event_organiser",
+                    "event_id",
+                    "cluster_id",
+                    clusters.clone(),
+                ),
+                Kind::Collaboration => where_in(
+                    "participant",
+                    "collaboration_id",
+                    "cluster_id",
+                    clusters.clone(),
+                ),
+            })
         }));
     }
     cond
+}
+
+/// The facets a document in the search's scope carries (see [`index::country_facet`]), as
+/// alternatives: for each kind asked for, its kind's word, or where the kind has a country of its
+/// own and countries are asked for, any of its words for those countries. `None` when the search
+/// is narrowed by neither kind nor country. The index intersects these with the words, so a
+/// filtered search reads only documents that may be in scope; [`scope`] still decides, for what
+/// facets do not hold (themes, regions, clusters, and the places of offers, needs and
+/// collaborations).
+fn facets(req: &SearchRequest) -> Option<Vec<String>> {
+    let all_kinds = req.kinds.is_empty() || Kind::ALL.iter().all(|k| req.kinds.contains(k));
+    if all_kinds && req.countries.is_empty() {
+        return None;
+    }
+    let kinds = if req.kinds.is_empty() {
+        &Kind::ALL[..]
+    } else {
+        &req.kinds[..]
+    };
+    Some(
+        kinds
+            .iter()
+            .flat_map(|k| {
+                if k.has_own_country() && !req.countries.is_empty() {
+                    req.countries
+                        .iter()
+                        .map(|c| index::country_facet(*k, &c.0))
+                        .collect()
+                } else {
+                    vec![k.facet()]
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Searches; the caller has validated the request.
@@ -310,7 +373,9 @@ fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectSt
                 .from_subquery(q, Alias::new("search_document"))
                 .to_owned();
         }
-        q.cond_where(scope(req)).limit(WINDOW).to_owned()
+        q.cond_where(scope(req, facets(req).is_some()))
+            .limit(WINDOW)
+            .to_owned()
     };
     union_all(tiers.iter().map(|t| arm(*t)))
 }
@@ -335,26 +400,31 @@ fn tier_sqlite(req: &SearchRequest, tier: Tier) -> SelectStatement {
     ))
     .expr_as(Expr::val(tier as i32), Alias::new("tier"))
     .expr_as(
-        Expr::cust("-bm25(search_fts, 10.0, 1.0)"),
+        // Names weigh ten times the other texts; the facets are filters, not relevance.
+        Expr::cust("-bm25(search_fts, 10.0, 1.0, 0.0)"),
         Alias::new("score"),
     );
     // CROSS JOIN fixes the order of the loops: SQLite would otherwise be free to scan the
     // documents and run the full-text query once for each. (sea-query writes no ON for a cross
     // join, so the join condition goes into WHERE.)
+    // Words are looked for in the names and texts only, never in the facets.
+    let mut query = match tier {
+        Tier::Exact => format!("({{name body}} : ({words}))"),
+        Tier::Name => format!("({{name}} : ({words}))"),
+        Tier::Text => format!("({{name body}} : ({words}) NOT {{name}} : ({words}))"),
+    };
+    if let Some(f) = facets(req) {
+        query = format!("{query} AND ({{facets}} : ({}))", f.join(" OR "));
+    }
     if tier == Tier::Exact {
         return q
             .from(Alias::new("search_document"))
             .cross_join(Alias::new("search_fts"))
             .and_where(col("search_document", "name_norm").eq(req.terms.join(" ")))
             .and_where(Expr::cust("search_fts.rowid = search_document.id"))
-            .and_where(Expr::cust_with_values("search_fts MATCH ?", [words]))
+            .and_where(Expr::cust_with_values("search_fts MATCH ?", [query]))
             .to_owned();
     }
-    let query = if tier == Tier::Name {
-        format!("{{name}} : ({words})")
-    } else {
-        format!("({words}) NOT {{name}} : ({words})")
-    };
     q.from(Alias::new("search_fts"))
         .cross_join(Alias::new("search_document"))
         .and_where(Expr::cust("search_document.id = search_fts.rowid"))
@@ -474,6 +544,13 @@ fn tier_postgres(req: &SearchRequest, tier: Tier) -> SelectStatement {
     );
     if tier == Tier::Exact {
         q.and_where(col("search_document", "name_norm").eq(req.terms.join(" ")));
+    }
+    if let Some(f) = facets(req) {
+        // Written as the index on the facets is, so that PostgreSQL combines the two indexes.
+        q.and_where(pg(
+            "to_tsvector('simple'::regconfig, search_document.facets) @@ to_tsquery('simple'::regconfig, ?)",
+            [f.join(" | ")],
+        ));
     }
     q
 }
@@ -680,7 +757,7 @@ async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> 
             "search_trigram MATCH ?",
             [trigrams.join(" OR ")],
         ))
-        .cond_where(scope(req))
+        .cond_where(scope(req, false))
         .order_by_expr(Expr::cust("bm25(search_trigram)"), sea_orm::Order::Asc)
         .limit(CANDIDATES)
         .to_owned();
@@ -697,7 +774,7 @@ async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found
     let q = candidates()
         .from(Alias::new("search_document"))
         .cond_where(like_a_term)
-        .cond_where(scope(req))
+        .cond_where(scope(req, false))
         .order_by_expr(
             pg(
                 "word_similarity(?, search_document.name_norm)",
@@ -759,5 +836,20 @@ mod tests {
             fts5_query(&["smart".into(), "textil".into()]),
             "\"smart\"* AND \"textil\"*"
         );
+    }
+
+    #[test]
+    fn facets_narrow_by_kind_and_by_country_only_where_a_kind_has_its_own() {
+        let mut req = SearchRequest::default();
+        assert_eq!(facets(&req), None);
+        req.kinds = vec![Kind::Organisation, Kind::OfferNeed];
+        req.countries = vec![CountryCode("ES".into()), CountryCode("FR".into())];
+        assert_eq!(
+            facets(&req).expect("filtered").join(" OR "),
+            "organisationes OR organisationfr OR kindofferneed"
+        );
+        req.kinds = Kind::ALL.to_vec();
+        req.countries.clear();
+        assert_eq!(facets(&req), None);
     }
 }
