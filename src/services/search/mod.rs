@@ -25,7 +25,7 @@ use text::{MARK_END, MARK_START, Snippet};
 
 /// How alike a name must be to a misspelt query to be found by the second pass (0 to 1).
 const SIMILAR: f64 = 0.3;
-/// Most candidates the second pass considers on SQLite.
+/// Most candidates the second pass considers (per stage, on SQLite).
 const CANDIDATES: u64 = 400;
 
 /// A validated search.
@@ -730,39 +730,61 @@ fn candidates() -> SelectStatement {
         .to_owned()
 }
 
-async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
-    // Any trigram of any term; names sharing the most (and rarest) trigrams come first.
-    let trigrams: Vec<String> = req
-        .terms
-        .iter()
-        .flat_map(|t| {
-            let chars: Vec<char> = t.chars().collect();
-            chars
-                .windows(3)
-                .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
-                .collect::<Vec<_>>()
-        })
+/// A term's trigrams as an FTS5 query of the trigram index: a name spelt like the term holds
+/// two neighbouring trigrams of it (one wrong letter spoils at most three in a row), or for a
+/// term too short to keep a pair whole, any one of them.
+fn trigram_query(term: &str) -> Option<String> {
+    let chars: Vec<char> = term.chars().collect();
+    let trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
         .collect();
     if trigrams.is_empty() {
+        return None;
+    }
+    let any = if trigrams.len() >= 5 {
+        trigrams
+            .windows(2)
+            .map(|p| format!("({} AND {})", p[0], p[1]))
+            .collect::<Vec<_>>()
+    } else {
+        trigrams
+    };
+    Some(format!("({})", any.join(" OR ")))
+}
+
+async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
+    let terms: Vec<String> = req.terms.iter().filter_map(|t| trigram_query(t)).collect();
+    if terms.is_empty() {
         return Ok(Found::default());
     }
-    let q = candidates()
-        .from(Alias::new("search_trigram"))
-        // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan the
-        // documents and run the full-text query once per document. (sea-query writes no ON for
-        // a cross join, so the join condition goes into WHERE.)
-        .cross_join(Alias::new("search_document"))
-        .and_where(Expr::cust("search_document.id = search_trigram.rowid"))
-        .and_where(Expr::cust_with_values(
-            "search_trigram MATCH ?",
-            [trigrams.join(" OR ")],
-        ))
-        .cond_where(scope(req, false))
-        .order_by_expr(Expr::cust("bm25(search_trigram)"), sea_orm::Order::Asc)
-        .limit(CANDIDATES)
-        .to_owned();
-    let rows = db.conn.query_all(&q).await?;
-    similar_page(rows, req)
+    // Names spelt like every term first, then like any; each the newest that the index hands
+    // over, without ranking every name that shares a trigram (FTS5's `bm25` would count each
+    // trigram's whole list first). Similarity in Rust orders them.
+    let mut stages = vec![terms.join(" AND ")];
+    if terms.len() > 1 {
+        stages.push(terms.join(" OR "));
+    }
+    let mut found = Found::default();
+    for query in stages {
+        let q = candidates()
+            .from(Alias::new("search_trigram"))
+            // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan
+            // the documents and run the full-text query once per document. (sea-query writes
+            // no ON for a cross join, so the join condition goes into WHERE.)
+            .cross_join(Alias::new("search_document"))
+            .and_where(Expr::cust("search_document.id = search_trigram.rowid"))
+            .and_where(Expr::cust_with_values("search_trigram MATCH ?", [query]))
+            .cond_where(scope(req, false))
+            .order_by_expr(Expr::cust("search_trigram.rowid"), sea_orm::Order::Desc)
+            .limit(CANDIDATES)
+            .to_owned();
+        found = similar_page(db.conn.query_all(&q).await?, req)?;
+        if found.total > 0 {
+            break;
+        }
+    }
+    Ok(found)
 }
 
 async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
@@ -851,5 +873,20 @@ mod tests {
         req.kinds = Kind::ALL.to_vec();
         req.countries.clear();
         assert_eq!(facets(&req), None);
+    }
+
+    #[test]
+    fn misspelt_terms_ask_for_neighbouring_trigrams_or_any_of_few() {
+        assert_eq!(
+            trigram_query("textils").as_deref(),
+            Some(
+                "((\"tex\" AND \"ext\") OR (\"ext\" AND \"xti\") OR (\"xti\" AND \"til\") OR (\"til\" AND \"ils\"))"
+            )
+        );
+        assert_eq!(
+            trigram_query("bike").as_deref(),
+            Some("(\"bik\" OR \"ike\")")
+        );
+        assert_eq!(trigram_query("ok"), None);
     }
 }
