@@ -83,7 +83,12 @@ impl Kind {
 
     /// The facet word of this kind in the documents' `facets`.
     pub fn facet(self) -> String {
-        format!("kind{}", self.table().replace('_', ""))
+        format!("kind{}", self.word())
+    }
+
+    /// Its table's name as one word, for facet words.
+    fn word(self) -> String {
+        self.table().replace('_', "")
     }
 
     /// Its translation table.
@@ -102,11 +107,7 @@ impl Kind {
 /// word for both, so that the index finds the documents of a kind in a country in one list no
 /// longer than theirs.
 pub fn country_facet(kind: Kind, code: &str) -> String {
-    format!(
-        "{}{}",
-        kind.table().replace('_', ""),
-        code.to_ascii_lowercase()
-    )
+    format!("{}{}", kind.word(), code.to_ascii_lowercase())
 }
 
 /// The facets of a row's documents: its kind, and its kind in its country where it has a

@@ -358,11 +358,12 @@ fn best_per_row(mut docs: Vec<Ranked>) -> Vec<Ranked> {
 /// Tiers of the first pass in one statement: each tier's documents in the search's scope, at
 /// most [`WINDOW`] of each, with `id`, `kind`, `entity_id`, `lang`, `tier` and `score`.
 fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectStatement> {
+    let facets = facets(req);
     let arm = |tier: Tier| {
         let mut q = if postgres {
-            tier_postgres(req, tier)
+            tier_postgres(req, tier, facets.as_deref())
         } else {
-            tier_sqlite(req, tier)
+            tier_sqlite(req, tier, facets.as_deref())
         };
         if tier == Tier::Exact {
             // Exact names are few: look them up by name first, then keep those in scope (a
@@ -373,7 +374,7 @@ fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectSt
                 .from_subquery(q, Alias::new("search_document"))
                 .to_owned();
         }
-        q.cond_where(scope(req, facets(req).is_some()))
+        q.cond_where(scope(req, facets.is_some()))
             .limit(WINDOW)
             .to_owned()
     };
@@ -389,10 +390,11 @@ fn fts5_query(terms: &[String]) -> String {
         .join(" AND ")
 }
 
-/// One tier of the first pass on SQLite, before its scope and limit. The name and text tiers
-/// read the full-text index newest document first (the order it keeps), so a limit stops the
-/// reading; the exact tier looks names up in their index.
-fn tier_sqlite(req: &SearchRequest, tier: Tier) -> SelectStatement {
+/// One tier of the first pass on SQLite, before its scope and limit, asking the index for the
+/// search's `facets` too. The name and text tiers read the full-text index newest document
+/// first (the order it keeps), so a limit stops the reading; the exact tier looks names up in
+/// their index.
+fn tier_sqlite(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> SelectStatement {
     let words = fts5_query(&req.terms);
     let mut q = Query::select();
     q.expr(Expr::cust(
@@ -404,18 +406,18 @@ fn tier_sqlite(req: &SearchRequest, tier: Tier) -> SelectStatement {
         Expr::cust("-bm25(search_fts, 10.0, 1.0, 0.0)"),
         Alias::new("score"),
     );
-    // CROSS JOIN fixes the order of the loops: SQLite would otherwise be free to scan the
-    // documents and run the full-text query once for each. (sea-query writes no ON for a cross
-    // join, so the join condition goes into WHERE.)
     // Words are looked for in the names and texts only, never in the facets.
     let mut query = match tier {
         Tier::Exact => format!("({{name body}} : ({words}))"),
         Tier::Name => format!("({{name}} : ({words}))"),
         Tier::Text => format!("({{name body}} : ({words}) NOT {{name}} : ({words}))"),
     };
-    if let Some(f) = facets(req) {
+    if let Some(f) = facets {
         query = format!("{query} AND ({{facets}} : ({}))", f.join(" OR "));
     }
+    // CROSS JOIN fixes the order of the loops: SQLite would otherwise be free to scan the
+    // documents and run the full-text query once for each. (sea-query writes no ON for a cross
+    // join, so the join condition goes into WHERE.)
     if tier == Tier::Exact {
         return q
             .from(Alias::new("search_document"))
@@ -512,9 +514,10 @@ fn tsquery(req: &SearchRequest, in_name: bool) -> Expr {
     pg(&format!("({sql})"), values)
 }
 
-/// One tier of the first pass on PostgreSQL, before its scope and limit: newest document first,
-/// so that a limit stops the reading where the planner walks the primary key.
-fn tier_postgres(req: &SearchRequest, tier: Tier) -> SelectStatement {
+/// One tier of the first pass on PostgreSQL, before its scope and limit, with the search's
+/// `facets`: newest document first, so that a limit stops the reading where the planner walks
+/// the primary key.
+fn tier_postgres(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> SelectStatement {
     let matches = match tier {
         Tier::Exact | Tier::Name => "search_document.document @@ q.name",
         Tier::Text => "search_document.document @@ (q.q && !! q.name)",
@@ -545,7 +548,7 @@ fn tier_postgres(req: &SearchRequest, tier: Tier) -> SelectStatement {
     if tier == Tier::Exact {
         q.and_where(col("search_document", "name_norm").eq(req.terms.join(" ")));
     }
-    if let Some(f) = facets(req) {
+    if let Some(f) = facets {
         // Written as the index on the facets is, so that PostgreSQL combines the two indexes.
         q.and_where(pg(
             "to_tsvector('simple'::regconfig, search_document.facets) @@ to_tsquery('simple'::regconfig, ?)",
