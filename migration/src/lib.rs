@@ -12,6 +12,7 @@ mod m20261123_000007_search;
 mod m20261123_000008_search_names;
 mod m20261123_000009_match_candidates;
 mod m20261123_000010_search_facets;
+mod m20261123_000011_search_name_trigrams;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_search_names::Migration),
             Box::new(m20261123_000009_match_candidates::Migration),
             Box::new(m20261123_000010_search_facets::Migration),
+            Box::new(m20261123_000011_search_name_trigrams::Migration),
         ]
     }
 }

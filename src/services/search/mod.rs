@@ -25,7 +25,7 @@ use text::{MARK_END, MARK_START, Snippet};
 
 /// How alike a name must be to a misspelt query to be found by the second pass (0 to 1).
 const SIMILAR: f64 = 0.3;
-/// Most candidates the second pass considers (per stage, on SQLite).
+/// Most candidates the second pass considers (per stage).
 const CANDIDATES: u64 = 400;
 
 /// A validated search.
@@ -283,11 +283,7 @@ pub async fn search(db: &Database, req: &SearchRequest) -> AppResult<Found> {
     if found.total > 0 {
         return Ok(found);
     }
-    if postgres {
-        similar_postgres(db, req).await
-    } else {
-        similar_sqlite(db, req).await
-    }
+    similar(db, req, postgres).await
 }
 
 /// Most documents each tier of the first pass ranks (see [`Tier`]). Ranking costs time in
@@ -733,91 +729,104 @@ fn candidates() -> SelectStatement {
         .to_owned()
 }
 
-/// A term's trigrams as an FTS5 query of the trigram index: a name spelt like the term holds
-/// two neighbouring trigrams of it (one wrong letter spoils at most three in a row), or for a
-/// term too short to keep a pair whole, any one of them.
-fn trigram_query(term: &str) -> Option<String> {
+/// A term's trigrams as the alternatives a name spelt like it holds: two neighbouring trigrams
+/// (one wrong letter spoils at most three in a row), or for a term too short to keep a pair
+/// whole, any one of them.
+fn trigram_alternatives(term: &str) -> Vec<Vec<String>> {
     let chars: Vec<char> = term.chars().collect();
-    let trigrams: Vec<String> = chars
-        .windows(3)
-        .map(|w| format!("\"{}\"", w.iter().collect::<String>()))
-        .collect();
-    if trigrams.is_empty() {
-        return None;
-    }
-    let any = if trigrams.len() >= 5 {
-        trigrams
-            .windows(2)
-            .map(|p| format!("({} AND {})", p[0], p[1]))
-            .collect::<Vec<_>>()
+    let trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    if trigrams.len() >= 5 {
+        trigrams.windows(2).map(<[String]>::to_vec).collect()
     } else {
-        trigrams
-    };
-    Some(format!("({})", any.join(" OR ")))
+        trigrams.into_iter().map(|t| vec![t]).collect()
+    }
 }
 
-async fn similar_sqlite(db: &Database, req: &SearchRequest) -> AppResult<Found> {
-    let terms: Vec<String> = req.terms.iter().filter_map(|t| trigram_query(t)).collect();
+/// The names spelt like a term, as a query of the database's trigram index: FTS5's on SQLite,
+/// a `tsquery` over `show_trgm`'s trigrams on PostgreSQL.
+fn trigram_query(term: &str, postgres: bool) -> Option<String> {
+    let alternatives = trigram_alternatives(term);
+    if alternatives.is_empty() {
+        return None;
+    }
+    let (quote, and, or): (fn(&str) -> String, _, _) = if postgres {
+        (
+            |t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''")),
+            " & ",
+            " | ",
+        )
+    } else {
+        (
+            |t| format!("\"{}\"", t.replace('"', "\"\"")),
+            " AND ",
+            " OR ",
+        )
+    };
+    let any: Vec<String> = alternatives
+        .iter()
+        .map(|pair| {
+            let all: Vec<String> = pair.iter().map(|t| quote(t)).collect();
+            if all.len() == 1 {
+                all.concat()
+            } else {
+                format!("({})", all.join(and))
+            }
+        })
+        .collect();
+    Some(format!("({})", any.join(or)))
+}
+
+/// The second pass: names spelt like every term first, then like any; each stage takes the
+/// newest names the trigram index hands over, without ranking every name that shares a trigram
+/// (FTS5's `bm25` would count each trigram's whole list first, `word_similarity` costs about
+/// 3.5 µs a name). Similarity in Rust orders them.
+async fn similar(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<Found> {
+    let terms: Vec<String> = req
+        .terms
+        .iter()
+        .filter_map(|t| trigram_query(t, postgres))
+        .collect();
     if terms.is_empty() {
         return Ok(Found::default());
     }
-    // Names spelt like every term first, then like any; each the newest that the index hands
-    // over, without ranking every name that shares a trigram (FTS5's `bm25` would count each
-    // trigram's whole list first). Similarity in Rust orders them.
-    let mut stages = vec![terms.join(" AND ")];
+    let (and, or) = if postgres {
+        (" & ", " | ")
+    } else {
+        (" AND ", " OR ")
+    };
+    let mut stages = vec![terms.join(and)];
     if terms.len() > 1 {
-        stages.push(terms.join(" OR "));
+        stages.push(terms.join(or));
     }
     let mut found = Found::default();
     for query in stages {
-        let q = candidates()
-            .from(Alias::new("search_trigram"))
-            // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise scan
-            // the documents and run the full-text query once per document. (sea-query writes
-            // no ON for a cross join, so the join condition goes into WHERE.)
-            .cross_join(Alias::new("search_document"))
-            .and_where(Expr::cust("search_document.id = search_trigram.rowid"))
-            .and_where(Expr::cust_with_values("search_trigram MATCH ?", [query]))
-            .cond_where(scope(req, false))
-            .order_by_expr(Expr::cust("search_trigram.rowid"), sea_orm::Order::Desc)
-            .limit(CANDIDATES)
-            .to_owned();
+        let mut q = candidates();
+        // Newest first, in the order the trigram index holds them.
+        let newest = if postgres {
+            q.from(Alias::new("search_document")).and_where(pg(
+                "array_to_tsvector(show_trgm(search_document.name_norm)) @@ ?::tsquery",
+                [query],
+            ));
+            "search_document.id"
+        } else {
+            q.from(Alias::new("search_trigram"))
+                // CROSS JOIN keeps the full-text index the outer loop: SQLite may otherwise
+                // scan the documents and run the full-text query once per document. (sea-query
+                // writes no ON for a cross join, so the join condition goes into WHERE.)
+                .cross_join(Alias::new("search_document"))
+                .and_where(Expr::cust("search_document.id = search_trigram.rowid"))
+                .and_where(Expr::cust_with_values("search_trigram MATCH ?", [query]));
+            "search_trigram.rowid"
+        };
+        q.cond_where(scope(req, false))
+            .order_by_expr(Expr::cust(newest), sea_orm::Order::Desc)
+            .limit(CANDIDATES);
         found = similar_page(db.conn.query_all(&q).await?, req)?;
         if found.total > 0 {
             break;
         }
     }
     Ok(found)
-}
-
-async fn similar_postgres(db: &Database, req: &SearchRequest) -> AppResult<Found> {
-    use sea_orm::TransactionTrait;
-    // A name is a candidate when it holds a word like any term of the query.
-    let like_a_term = req.terms.iter().fold(Cond::any(), |c, t| {
-        c.add(pg("? <% search_document.name_norm", [t.clone()]))
-    });
-    let q = candidates()
-        .from(Alias::new("search_document"))
-        .cond_where(like_a_term)
-        .cond_where(scope(req, false))
-        .order_by_expr(
-            pg(
-                "word_similarity(?, search_document.name_norm)",
-                [req.terms.join(" ")],
-            ),
-            sea_orm::Order::Desc,
-        )
-        .limit(CANDIDATES)
-        .to_owned();
-    // `<%` finds words at least this alike; the default (0.6) misses common misspellings.
-    let txn = db.conn.begin().await?;
-    txn.execute_unprepared(&format!(
-        "SET LOCAL pg_trgm.word_similarity_threshold = {SIMILAR}"
-    ))
-    .await?;
-    let rows = txn.query_all(&q).await?;
-    txn.commit().await?;
-    similar_page(rows, req)
 }
 
 #[cfg(test)]
@@ -881,15 +890,23 @@ mod tests {
     #[test]
     fn misspelt_terms_ask_for_neighbouring_trigrams_or_any_of_few() {
         assert_eq!(
-            trigram_query("textils").as_deref(),
+            trigram_query("textils", false).as_deref(),
             Some(
                 "((\"tex\" AND \"ext\") OR (\"ext\" AND \"xti\") OR (\"xti\" AND \"til\") OR (\"til\" AND \"ils\"))"
             )
         );
         assert_eq!(
-            trigram_query("bike").as_deref(),
+            trigram_query("textils", true).as_deref(),
+            Some("(('tex' & 'ext') | ('ext' & 'xti') | ('xti' & 'til') | ('til' & 'ils'))")
+        );
+        assert_eq!(
+            trigram_query("bike", false).as_deref(),
             Some("(\"bik\" OR \"ike\")")
         );
-        assert_eq!(trigram_query("ok"), None);
+        assert_eq!(
+            trigram_query("d'or", true).as_deref(),
+            Some("('d''o' | '''or')")
+        );
+        assert_eq!(trigram_query("ok", true), None);
     }
 }
