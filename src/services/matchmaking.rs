@@ -2,7 +2,7 @@
 //! for a need, the offers), scored by shared themes, NACE codes, target countries, text
 //! similarity and freshness, each part kept so that the score can be explained.
 
-use crate::entities::{membership, offer_need, organisation, theme};
+use crate::entities::{membership, offer_need, theme};
 use crate::error::AppResult;
 use crate::services::filter::{col, union_all};
 use crate::services::organisation::unpack_codes;
@@ -72,8 +72,8 @@ pub struct Side {
     pub country: String,
     /// Countries it targets; empty for anywhere.
     pub targets: Vec<String>,
-    /// Title and description.
-    pub text: String,
+    /// The words of its title and description that say something (see [`words`]).
+    pub words: BTreeSet<String>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -137,9 +137,26 @@ fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
         .join(", ")
 }
 
-/// Scores `other` against `subject`.
+/// Scores `other` against `subject`, each part explained.
 pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
-    let mut parts = Vec::new();
+    let parts = parts(subject, other, now, true);
+    Scored {
+        other: other.clone(),
+        score: weighted(&parts),
+        parts,
+    }
+}
+
+/// The weighted sum of a score's parts.
+fn weighted(parts: &[Part]) -> f64 {
+    parts.iter().map(|p| p.factor.weight() * p.value).sum()
+}
+
+/// The parts of `other`'s score against `subject`; explained only when `explain` (ranking
+/// hundreds of candidates needs the values alone).
+fn parts(subject: &Side, other: &Side, now: DateTime<Utc>, explain: bool) -> Vec<Part> {
+    let say = |words: &dyn Fn() -> String| if explain { words() } else { String::new() };
+    let mut parts = Vec::with_capacity(5);
 
     let shared: Vec<&String> = subject.themes.intersection(&other.themes).collect();
     let union = subject.themes.union(&other.themes).count();
@@ -150,15 +167,17 @@ pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
         } else {
             shared.len() as f64 / union as f64
         },
-        explanation: if shared.is_empty() {
-            "no theme in common".to_owned()
-        } else {
-            format!(
-                "{} of {union} themes in common: {}",
-                shared.len(),
-                list(&shared)
-            )
-        },
+        explanation: say(&|| {
+            if shared.is_empty() {
+                "no theme in common".to_owned()
+            } else {
+                format!(
+                    "{} of {union} themes in common: {}",
+                    shared.len(),
+                    list(&shared)
+                )
+            }
+        }),
     });
 
     let same_code: Vec<&String> = subject
@@ -175,24 +194,26 @@ pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    parts.push(if !same_code.is_empty() {
-        Part {
-            factor: Factor::NaceCodes,
-            value: 1.0,
-            explanation: format!("same NACE code: {}", list(&same_code)),
-        }
+    let (value, explanation) = if !same_code.is_empty() {
+        (
+            1.0,
+            say(&|| format!("same NACE code: {}", list(&same_code))),
+        )
     } else if !same_division.is_empty() {
-        Part {
-            factor: Factor::NaceCodes,
-            value: 0.5,
-            explanation: format!("same NACE division: {}", list(&same_division)),
-        }
+        (
+            0.5,
+            say(&|| format!("same NACE division: {}", list(&same_division))),
+        )
     } else {
-        Part {
-            factor: Factor::NaceCodes,
-            value: 0.0,
-            explanation: "no NACE code or division in common".to_owned(),
-        }
+        (
+            0.0,
+            say(&|| "no NACE code or division in common".to_owned()),
+        )
+    };
+    parts.push(Part {
+        factor: Factor::NaceCodes,
+        value,
+        explanation,
     });
 
     let fits = |targets: &[String], country: &str| {
@@ -217,62 +238,86 @@ pub fn score(subject: &Side, other: &Side, now: DateTime<Utc>) -> Scored {
         factor: Factor::TargetCountries,
         value: (fits(&subject.targets, &other.country) + fits(&other.targets, &subject.country))
             / 2.0,
-        explanation: format!(
-            "{}; {}",
-            reach("this one", &subject.targets, &other.country),
-            reach("the other", &other.targets, &subject.country)
-        ),
+        explanation: say(&|| {
+            format!(
+                "{}; {}",
+                reach("this one", &subject.targets, &other.country),
+                reach("the other", &other.targets, &subject.country)
+            )
+        }),
     });
 
-    let (a, b) = (words(&subject.text), words(&other.text));
-    let common: Vec<&String> = a.intersection(&b).collect();
-    let all = a.union(&b).count();
+    let (a, b) = (&subject.words, &other.words);
+    let common = a.intersection(b).count();
     parts.push(Part {
         factor: Factor::Text,
-        value: if all == 0 {
+        // Dice rather than Jaccard: two short texts sharing a few words are a fair match.
+        value: if common == 0 {
             0.0
         } else {
-            // Dice rather than Jaccard: two short texts sharing a few words are a fair match.
-            2.0 * common.len() as f64 / (a.len() + b.len()) as f64
+            2.0 * common as f64 / (a.len() + b.len()) as f64
         },
-        explanation: if common.is_empty() {
-            "no words in common".to_owned()
-        } else {
-            format!("words in common: {}", list(common.iter().take(8)))
-        },
+        explanation: say(&|| {
+            if common == 0 {
+                "no words in common".to_owned()
+            } else {
+                format!("words in common: {}", list(a.intersection(b).take(8)))
+            }
+        }),
     });
 
     let days = Ord::max((now - other.updated_at).num_days(), 0);
     parts.push(Part {
         factor: Factor::Freshness,
         value: 0.5f64.powf(days as f64 / 90.0),
-        explanation: format!("changed {days} days ago (the value halves every 90 days)"),
+        explanation: say(&|| format!("changed {days} days ago (the value halves every 90 days)")),
     });
-
-    let score = parts.iter().map(|p| p.factor.weight() * p.value).sum();
-    Scored {
-        other: other.clone(),
-        score,
-        parts,
-    }
+    parts
 }
 
-/// Reads offers and needs with their themes and organisations.
+/// Reads offers and needs with their themes and what matchmaking needs of their organisations.
 async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = offer_need::Entity::find()
-        .filter(offer_need::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        organisation_id: i64,
+        title: String,
+        description: Option<String>,
+        target_countries: Option<String>,
+        updated_at: DateTime<Utc>,
+        nace_codes: Option<String>,
+        country_code: String,
+    }
+    let on = |c: &'static str| (Alias::new("offer_need"), Alias::new(c));
+    let org = |c: &'static str| (Alias::new("organisation"), Alias::new(c));
+    let rows = Row::find_by_statement(
+        db.get_database_backend().build(
+            Query::select()
+                .columns(
+                    [
+                        "id",
+                        "organisation_id",
+                        "title",
+                        "description",
+                        "target_countries",
+                        "updated_at",
+                    ]
+                    .map(on),
+                )
+                .columns(["nace_codes", "country_code"].map(org))
+                .from(Alias::new("offer_need"))
+                .inner_join(
+                    Alias::new("organisation"),
+                    Expr::col(org("id")).equals(on("organisation_id")),
+                )
+                .and_where(Expr::col(on("id")).is_in(ids.iter().copied())),
+        ),
+    )
+    .all(db)
+    .await?;
     #[derive(FromQueryResult)]
     struct Link {
         offer_need_id: i64,
@@ -303,18 +348,19 @@ async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
     }
     Ok(rows
         .into_iter()
-        .map(|r| {
-            let org = orgs.get(&r.organisation_id);
-            Side {
-                id: r.id,
-                organisation_id: r.organisation_id,
-                themes: themes.remove(&r.id).unwrap_or_default(),
-                nace: unpack_codes(org.and_then(|o| o.nace_codes.as_deref())),
-                country: org.map(|o| o.country_code.clone()).unwrap_or_default(),
-                targets: unpack_codes(r.target_countries.as_deref()),
-                text: format!("{} {}", r.title, r.description.unwrap_or_default()),
-                updated_at: r.updated_at,
-            }
+        .map(|r| Side {
+            id: r.id,
+            organisation_id: r.organisation_id,
+            themes: themes.remove(&r.id).unwrap_or_default(),
+            nace: unpack_codes(r.nace_codes.as_deref()),
+            country: r.country_code,
+            targets: unpack_codes(r.target_countries.as_deref()),
+            words: words(&format!(
+                "{} {}",
+                r.title,
+                r.description.unwrap_or_default()
+            )),
+            updated_at: r.updated_at,
         })
         .collect())
 }
@@ -424,19 +470,19 @@ pub async fn matches(
         }
         ids.truncate(CANDIDATES as usize);
     }
+    // Rank every candidate by value, then explain the best.
     let now = Utc::now();
-    let mut scored: Vec<Scored> = sides(db, &ids)
-        .await?
+    let others = sides(db, &ids).await?;
+    let mut ranked: Vec<(f64, &Side)> = others
         .iter()
-        .map(|other| score(&me, other, now))
+        .map(|other| (weighted(&parts(&me, other, now, false)), other))
         .collect();
-    scored.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.other.id.cmp(&b.other.id))
-    });
-    scored.truncate(limit);
-    Ok(scored)
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    ranked.truncate(limit);
+    Ok(ranked
+        .into_iter()
+        .map(|(_, other)| score(&me, other, now))
+        .collect())
 }
 
 /// The best counterpart organisations of an organisation: those whose offers or needs best
@@ -483,7 +529,7 @@ mod tests {
             nace: nace.iter().map(|t| (*t).to_owned()).collect(),
             country: country.into(),
             targets: targets.iter().map(|t| (*t).to_owned()).collect(),
-            text: text.into(),
+            words: words(text),
             updated_at: Utc::now(),
         }
     }
@@ -515,6 +561,17 @@ mod tests {
         assert!((s.score - sum).abs() < 1e-9);
         assert!(s.parts[0].explanation.contains("textile"));
         assert!(s.parts[1].explanation.contains("C13"));
+        // Ranking reads the same values without their explanations.
+        let now = Utc::now();
+        let unexplained = parts(&offer, &need, now, false);
+        assert_eq!(
+            unexplained.iter().map(|p| p.value).collect::<Vec<_>>(),
+            parts(&offer, &need, now, true)
+                .iter()
+                .map(|p| p.value)
+                .collect::<Vec<_>>()
+        );
+        assert!(unexplained.iter().all(|p| p.explanation.is_empty()));
     }
 
     #[test]
