@@ -370,9 +370,23 @@ fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectSt
                 .from_subquery(q, Alias::new("search_document"))
                 .to_owned();
         }
-        q.cond_where(scope(req, facets.is_some()))
-            .limit(WINDOW)
-            .to_owned()
+        q.cond_where(scope(req, facets.is_some())).limit(WINDOW);
+        if postgres {
+            // Ranked after the window is cut: PostgreSQL would otherwise rank every match
+            // before sorting them by id (a quarter of the time of a broad word).
+            q = Query::select()
+                .columns(
+                    ["id", "kind", "entity_id", "lang", "tier"]
+                        .map(|c| (Alias::new("d"), Alias::new(c))),
+                )
+                .expr_as(
+                    Expr::cust("ts_rank_cd(d.document, d.q)::float8"),
+                    Alias::new("score"),
+                )
+                .from_subquery(q, Alias::new("d"))
+                .to_owned();
+        }
+        q
     };
     union_all(tiers.iter().map(|t| arm(*t)))
 }
@@ -523,10 +537,8 @@ fn tier_postgres(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> 
         ["id", "kind", "entity_id", "lang"].map(|c| (Alias::new("search_document"), Alias::new(c))),
     )
     .expr_as(Expr::val(tier as i32), Alias::new("tier"))
-    .expr_as(
-        Expr::cust("ts_rank_cd(search_document.document, q.q)::float8"),
-        Alias::new("score"),
-    )
+    .column((Alias::new("search_document"), Alias::new("document")))
+    .column((Alias::new("q"), Alias::new("q")))
     .from(Alias::new("search_document"))
     .join_subquery(
         sea_orm::sea_query::JoinType::InnerJoin,
