@@ -754,6 +754,16 @@ fn trigram_alternatives(term: &str) -> Vec<Vec<String>> {
     }
 }
 
+/// AND and OR in the query language of the database's trigram index: FTS5's on SQLite,
+/// `tsquery`'s on PostgreSQL.
+fn trigram_operators(postgres: bool) -> (&'static str, &'static str) {
+    if postgres {
+        (" & ", " | ")
+    } else {
+        (" AND ", " OR ")
+    }
+}
+
 /// The names spelt like a term, as a query of the database's trigram index: FTS5's on SQLite,
 /// a `tsquery` over `show_trgm`'s trigrams on PostgreSQL.
 fn trigram_query(term: &str, postgres: bool) -> Option<String> {
@@ -761,19 +771,12 @@ fn trigram_query(term: &str, postgres: bool) -> Option<String> {
     if alternatives.is_empty() {
         return None;
     }
-    let (quote, and, or): (fn(&str) -> String, _, _) = if postgres {
-        (
-            |t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''")),
-            " & ",
-            " | ",
-        )
+    let quote: fn(&str) -> String = if postgres {
+        |t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''"))
     } else {
-        (
-            |t| format!("\"{}\"", t.replace('"', "\"\"")),
-            " AND ",
-            " OR ",
-        )
+        |t| format!("\"{}\"", t.replace('"', "\"\""))
     };
+    let (and, or) = trigram_operators(postgres);
     let any: Vec<String> = alternatives
         .iter()
         .map(|pair| {
@@ -801,11 +804,7 @@ async fn similar(db: &Database, req: &SearchRequest, postgres: bool) -> AppResul
     if terms.is_empty() {
         return Ok(Found::default());
     }
-    let (and, or) = if postgres {
-        (" & ", " | ")
-    } else {
-        (" AND ", " OR ")
-    };
+    let (and, or) = trigram_operators(postgres);
     let mut stages = vec![terms.join(and)];
     if terms.len() > 1 {
         stages.push(terms.join(or));
