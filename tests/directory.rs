@@ -540,6 +540,75 @@ both!(
 );
 
 both!(
+    nested_pages_of_many_parents_equal_each_parents_own,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        let args = GenerateArgs {
+            clusters: 60,
+            organisations: 300,
+            memberships: 1800,
+            events: 10,
+            seed: 5,
+        };
+        cluster_directory::services::generate::generate(&app.db.conn, &args)
+            .await
+            .expect("generate");
+        // One statement serves a list under many parents; each parent's page must be the page
+        // that parent alone gets, forwards and backwards, through a link table (themes) and
+        // through the list's own table (memberships), with totals.
+        let lists = "themes(first: 2) { totalCount nodes { slug } } \
+            first: memberships(first: 3) { totalCount nodes { role organisation { slug } } } \
+            last: memberships(last: 2) { pageInfo { hasPreviousPage } nodes { organisation { slug } } }";
+        let all = app
+            .data(
+                &format!("{{ clusters(first: 40) {{ nodes {{ slug {lists} }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let clusters = all["clusters"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(clusters.len(), 40);
+        let mut members = 0;
+        for cluster in &clusters {
+            let own = app
+                .data(
+                    &format!("query($s: String!) {{ cluster(slug: $s) {{ slug {lists} }} }}"),
+                    json!({ "s": cluster["slug"] }),
+                )
+                .await;
+            assert_eq!(&own["cluster"], cluster, "pages of {}", cluster["slug"]);
+            members += cluster["first"]["nodes"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0);
+        }
+        assert!(members > 60, "memberships read: {members}");
+        // A cursor taken under one parent continues that parent's list in the batch too.
+        let first = &clusters[0];
+        let cursor_q = "query($after: String) { clusters(first: 40) { nodes { slug memberships(first: 2, after: $after) { pageInfo { endCursor } nodes { organisation { slug } } } } } }";
+        let page1 = app.data(cursor_q, json!({})).await;
+        let end = page1["clusters"]["nodes"][0]["memberships"]["pageInfo"]["endCursor"].clone();
+        let page2 = app.data(cursor_q, json!({ "after": end })).await;
+        let own = app
+            .data(
+                "query($s: String!, $after: String) { cluster(slug: $s) { memberships(first: 2, after: $after) { nodes { organisation { slug } } } } }",
+                json!({ "s": first["slug"], "after": end }),
+            )
+            .await;
+        assert_eq!(
+            page2["clusters"]["nodes"][0]["memberships"]["nodes"],
+            own["cluster"]["memberships"]["nodes"]
+        );
+        assert_eq!(
+            own["cluster"]["memberships"]["nodes"][0]["organisation"]["slug"],
+            first["first"]["nodes"][2]["organisation"]["slug"],
+        );
+    }
+);
+
+both!(
     keyset_pages_cover_every_row_once_in_both_directions,
     |app: support::TestApp| async move {
         use cluster_directory::config::GenerateArgs;

@@ -1,6 +1,6 @@
 //! Keyset (cursor) pagination over any table: one page of a top-level list, or one page per
-//! parent for nested lists in a single statement (a limited subquery per parent, joined by
-//! `UNION ALL`).
+//! parent for nested lists in a single statement (the list's limited query joined `LATERAL` to
+//! the parents on PostgreSQL, a correlated subquery per parent on SQLite).
 //! Pages never use OFFSET, so a page deep in a list costs what the first page costs.
 
 use crate::error::{AppError, AppResult};
@@ -8,10 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Cond, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder,
-    UnionType,
+    Alias, Asterisk, Cond, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+    SqliteQueryBuilder,
 };
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -390,47 +390,21 @@ impl Nested {
         db: &impl ConnectionTrait,
         parents: &[i64],
     ) -> AppResult<HashMap<i64, Page<M>>> {
-        let (sort, req) = (&self.sort, &self.page);
-        let order = sort.order(req.backward);
-        // One limited subquery per parent, so that each reads only its page through the
-        // parent's index, joined by UNION ALL into one statement.
-        let mut union: Option<SelectStatement> = None;
-        for (i, parent) in parents.iter().enumerate() {
-            let mut part = windowed(self.query.clone(), sort, req);
-            part.and_where(self.partition_expr().eq(*parent))
-                .expr_as(self.partition_expr(), Alias::new("_p"))
-                .order_by_expr(sort.key_expr(), order.clone())
-                .order_by_expr(sort.id_expr(), order.clone())
-                .limit(req.limit + 1);
-            let wrapped = Query::select()
-                .column(Asterisk)
-                .from_subquery(part, Alias::new(format!("p{i}")))
-                .to_owned();
-            union = Some(match union {
-                None => wrapped,
-                Some(mut u) => {
-                    u.union(UnionType::All, wrapped);
-                    u
-                }
-            });
-        }
-        let Some(union) = union else {
+        if parents.is_empty() {
             return Ok(HashMap::new());
+        }
+        let req = &self.page;
+        let statement = match db.get_database_backend() {
+            DbBackend::Postgres => self.lateral(parents),
+            _ => self.correlated(parents),
         };
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(union, Alias::new("t"))
-            .order_by(Alias::new("_p"), Order::Asc)
-            .order_by(Alias::new("_k"), order.clone())
-            .order_by(Alias::new("id"), order)
-            .to_owned();
         let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
-        for row in db.query_all(&outer).await? {
+        for row in db.query_all(&statement).await? {
             let parent: i64 = row.try_get("", "_p")?;
             grouped
                 .entry(parent)
                 .or_default()
-                .push(read_row(&row, sort)?);
+                .push(read_row(&row, &self.sort)?);
         }
         let totals = if self.with_total {
             Some(self.count(db, parents).await?)
@@ -451,6 +425,87 @@ impl Nested {
                 )
             })
             .collect())
+    }
+
+    /// The parents' pages on PostgreSQL: the parents' ids as one array parameter, and the
+    /// list's limited query joined `LATERAL` to each. The statement's text is the same for any
+    /// number of parents, and PostgreSQL plans the list's query once, not once per parent.
+    fn lateral(&self, parents: &[i64]) -> SelectStatement {
+        let (sort, req) = (&self.sort, &self.page);
+        let order = sort.order(req.backward);
+        let ids = parents
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut part = windowed(self.query.clone(), sort, req);
+        part.and_where(
+            self.partition_expr()
+                .eq(Expr::col((Alias::new("_parent"), Alias::new("_parent")))),
+        )
+        .expr_as(self.partition_expr(), Alias::new("_p"))
+        .order_by_expr(sort.key_expr(), order.clone())
+        .order_by_expr(sort.id_expr(), order.clone())
+        .limit(req.limit + 1);
+        let array = Func::cast_as(Expr::val(format!("{{{ids}}}")), Alias::new("bigint[]"));
+        Query::select()
+            .column((Alias::new("t"), Asterisk))
+            .from_function(
+                Func::cust(Alias::new("unnest")).arg(array),
+                Alias::new("_parent"),
+            )
+            .join_lateral(
+                JoinType::InnerJoin,
+                part,
+                Alias::new("t"),
+                Expr::cust("TRUE"),
+            )
+            .order_by((Alias::new("t"), Alias::new("_p")), Order::Asc)
+            .order_by((Alias::new("t"), Alias::new("_k")), order.clone())
+            .order_by((Alias::new("t"), Alias::new("id")), order)
+            .to_owned()
+    }
+
+    /// The parents' pages on SQLite, which has no `LATERAL`: the parents' ids as one JSON
+    /// parameter, read by `json_each`, and for each parent the rows whose id is among the ids of
+    /// its page, which a correlated subquery reads through the parent's index. The rows are
+    /// then fetched by id alone: the list's query holds only the entity's columns (joins serve
+    /// its filters), and a join or the parent's column in the outer query made SQLite read the
+    /// parent's whole list. The statement's text is the same for any number of parents.
+    fn correlated(&self, parents: &[i64]) -> SelectStatement {
+        let (sort, req) = (&self.sort, &self.page);
+        let order = sort.order(req.backward);
+        let ids = parents
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
+        let mut first = windowed(self.query.clone(), sort, req);
+        first
+            .clear_selects()
+            .expr(sort.id_expr())
+            .and_where(self.partition_expr().eq(parent()))
+            .order_by_expr(sort.key_expr(), order.clone())
+            .order_by_expr(sort.id_expr(), order.clone())
+            .limit(req.limit + 1);
+        Query::select()
+            .column((Alias::new(sort.table), Asterisk))
+            .expr_as(sort.key_expr(), Alias::new("_k"))
+            .expr_as(parent(), Alias::new("_p"))
+            .from_function(
+                Func::cust(Alias::new("json_each")).arg(Expr::val(format!("[{ids}]"))),
+                Alias::new("_parent"),
+            )
+            .join(
+                JoinType::InnerJoin,
+                Alias::new(sort.table),
+                sort.id_expr().in_subquery(first),
+            )
+            .order_by(Alias::new("_p"), Order::Asc)
+            .order_by(Alias::new("_k"), order.clone())
+            .order_by_expr(sort.id_expr(), order)
+            .to_owned()
     }
 
     async fn count(
