@@ -278,6 +278,11 @@ impl<T> Page<T> {
     }
 }
 
+/// Ids separated by commas, for an array or JSON literal.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Adds the cursor window, sort key and ordering to a query.
 fn windowed(mut query: SelectStatement, sort: &Sort, req: &PageRequest) -> SelectStatement {
     query.expr_as(sort.key_expr(), Alias::new("_k"));
@@ -428,9 +433,9 @@ impl Nested {
             .collect())
     }
 
-    /// The page of one parent: the list's limited query alone, cheaper to plan and to run than
-    /// the forms for many parents.
-    fn single(&self, parent: i64) -> SelectStatement {
+    /// The list's limited page under the parent that `parent` names: a value, or a column of
+    /// the parents joined to the list.
+    fn limited(&self, parent: Expr) -> SelectStatement {
         let (sort, req) = (&self.sort, &self.page);
         let order = sort.order(req.backward);
         let mut part = windowed(self.query.clone(), sort, req);
@@ -442,27 +447,22 @@ impl Nested {
         part
     }
 
+    /// The page of one parent: the list's limited query alone, cheaper to plan and to run than
+    /// the forms for many parents.
+    fn single(&self, parent: i64) -> SelectStatement {
+        self.limited(Expr::val(parent))
+    }
+
     /// The parents' pages on PostgreSQL: the parents' ids as one array parameter, and the
     /// list's limited query joined `LATERAL` to each. The statement's text is the same for any
     /// number of parents, and PostgreSQL plans the list's query once, not once per parent.
     fn lateral(&self, parents: &[i64]) -> SelectStatement {
-        let (sort, req) = (&self.sort, &self.page);
-        let order = sort.order(req.backward);
-        let ids = parents
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut part = windowed(self.query.clone(), sort, req);
-        part.and_where(
-            self.partition_expr()
-                .eq(Expr::col((Alias::new("_parent"), Alias::new("_parent")))),
-        )
-        .expr_as(self.partition_expr(), Alias::new("_p"))
-        .order_by_expr(sort.key_expr(), order.clone())
-        .order_by_expr(sort.id_expr(), order.clone())
-        .limit(req.limit + 1);
-        let array = Func::cast_as(Expr::val(format!("{{{ids}}}")), Alias::new("bigint[]"));
+        let order = self.sort.order(self.page.backward);
+        let part = self.limited(Expr::col((Alias::new("_parent"), Alias::new("_parent"))));
+        let array = Func::cast_as(
+            Expr::val(format!("{{{}}}", id_list(parents))),
+            Alias::new("bigint[]"),
+        );
         Query::select()
             .column((Alias::new("t"), Asterisk))
             .from_function(
@@ -490,11 +490,6 @@ impl Nested {
     fn correlated(&self, parents: &[i64]) -> SelectStatement {
         let (sort, req) = (&self.sort, &self.page);
         let order = sort.order(req.backward);
-        let ids = parents
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
         let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
         let mut first = windowed(self.query.clone(), sort, req);
         first
@@ -509,7 +504,8 @@ impl Nested {
             .expr_as(sort.key_expr(), Alias::new("_k"))
             .expr_as(parent(), Alias::new("_p"))
             .from_function(
-                Func::cust(Alias::new("json_each")).arg(Expr::val(format!("[{ids}]"))),
+                Func::cust(Alias::new("json_each"))
+                    .arg(Expr::val(format!("[{}]", id_list(parents)))),
                 Alias::new("_parent"),
             )
             .join(
