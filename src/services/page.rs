@@ -295,6 +295,18 @@ fn windowed(mut query: SelectStatement, sort: &Sort, req: &PageRequest) -> Selec
     query
 }
 
+/// The page's rows of a query: its cursor window in the list's order, one row more than the
+/// page holds to tell whether another page follows.
+fn limited(query: SelectStatement, sort: &Sort, req: &PageRequest) -> SelectStatement {
+    let mut query = windowed(query, sort, req);
+    let order = sort.order(req.backward);
+    query
+        .order_by_expr(sort.key_expr(), order.clone())
+        .order_by_expr(sort.id_expr(), order)
+        .limit(req.limit + 1);
+    query
+}
+
 fn read_row<M: FromQueryResult>(row: &QueryResult, sort: &Sort) -> AppResult<(Cursor, M)> {
     let model = M::from_query_result(row, "")?;
     let id: i64 = row.try_get("", "id")?;
@@ -319,12 +331,7 @@ pub async fn page<M: FromQueryResult>(
     } else {
         None
     };
-    let mut q = windowed(query, sort, req);
-    let order = sort.order(req.backward);
-    q.order_by_expr(sort.key_expr(), order.clone())
-        .order_by_expr(sort.id_expr(), order)
-        .limit(req.limit + 1);
-    let rows = db.query_all(&q).await?;
+    let rows = db.query_all(&limited(query, sort, req)).await?;
     let rows = rows
         .iter()
         .map(|r| read_row(r, sort))
@@ -436,14 +443,9 @@ impl Nested {
     /// The list's limited page under the parent that `parent` names: a value, or a column of
     /// the parents joined to the list.
     fn limited(&self, parent: Expr) -> SelectStatement {
-        let (sort, req) = (&self.sort, &self.page);
-        let order = sort.order(req.backward);
-        let mut part = windowed(self.query.clone(), sort, req);
+        let mut part = limited(self.query.clone(), &self.sort, &self.page);
         part.and_where(self.partition_expr().eq(parent))
-            .expr_as(self.partition_expr(), Alias::new("_p"))
-            .order_by_expr(sort.key_expr(), order.clone())
-            .order_by_expr(sort.id_expr(), order)
-            .limit(req.limit + 1);
+            .expr_as(self.partition_expr(), Alias::new("_p"));
         part
     }
 
@@ -488,17 +490,11 @@ impl Nested {
     /// its filters), and a join or the parent's column in the outer query made SQLite read the
     /// parent's whole list. The statement's text is the same for any number of parents.
     fn correlated(&self, parents: &[i64]) -> SelectStatement {
-        let (sort, req) = (&self.sort, &self.page);
-        let order = sort.order(req.backward);
+        let sort = &self.sort;
+        let order = sort.order(self.page.backward);
         let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
-        let mut first = windowed(self.query.clone(), sort, req);
-        first
-            .clear_selects()
-            .expr(sort.id_expr())
-            .and_where(self.partition_expr().eq(parent()))
-            .order_by_expr(sort.key_expr(), order.clone())
-            .order_by_expr(sort.id_expr(), order.clone())
-            .limit(req.limit + 1);
+        let mut first = self.limited(parent());
+        first.clear_selects().expr(sort.id_expr());
         Query::select()
             .column((Alias::new(sort.table), Asterisk))
             .expr_as(sort.key_expr(), Alias::new("_k"))
