@@ -8,11 +8,16 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod kept;
+pub use kept::Kept;
+
 /// The database the server works on, with a running count of the statements sent to it.
 #[derive(Clone, Debug)]
 pub struct Database {
-    /// The SeaORM connection pool.
+    /// The SeaORM connection pool: for transactions, streams and migrations.
     pub conn: DatabaseConnection,
+    /// Statements outside transactions, on connections kept out of the pool between them.
+    pub reads: Kept,
     statements: Counter,
     /// SQLite takes one writer at a time; writes of this process queue here instead of failing
     /// with `SQLITE_BUSY` when two transactions upgrade to writing at once.
@@ -43,14 +48,24 @@ impl Database {
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Counter::default();
         let counter = statements.clone();
-        conn.set_metric_callback(move |info| {
-            tracing::debug!(target: "cluster_directory::sql", elapsed = ?info.elapsed, sql = %info.statement.sql);
+        let record: kept::Record = Arc::new(move |sql, elapsed| {
+            tracing::debug!(target: "cluster_directory::sql", ?elapsed, %sql);
             counter.inc();
         });
+        let on_pool = record.clone();
+        conn.set_metric_callback(move |info| on_pool(&info.statement.sql, info.elapsed));
+        // The pool keeps one connection for transactions, and on PostgreSQL one more that the
+        // live-change listener holds for good (`services::live`).
+        let reserved = match conn.get_database_backend() {
+            DbBackend::Postgres => 2,
+            _ => 1,
+        };
+        let reads = Kept::new(conn.clone(), max_connections, reserved, record);
         let writer = (conn.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             conn,
+            reads,
             statements,
             writer,
         })

@@ -730,3 +730,63 @@ both!(refused_requests_write_nothing, |app: TestApp| async move {
     assert_eq!((status, code(&body)), (200, "BAD_USER_INPUT"));
     assert_eq!(app.count("theme").await, before);
 });
+
+both!(
+    reads_and_writes_share_a_pool_of_three_connections,
+    |app: TestApp| async move {
+        // Reads keep connections out of the pool between their statements, but never the one
+        // the writes' transactions need (nor, on PostgreSQL, the one the live-change listener
+        // holds), or the writes would wait until timed out.
+        let mut args = support::serve_args();
+        args.max_connections = 3;
+        let small = std::sync::Arc::new(support::spawn_with(&app.database_url, args).await);
+        let admin = small.key(Role::Admin, None, None).await;
+        let cluster = small
+            .data("{ cluster(slug: \"indescat\") { id } }", json!({}))
+            .await["cluster"]["id"]
+            .clone();
+        let before = small.count("organisation").await;
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let (small, admin, cluster) = (small.clone(), admin.clone(), cluster.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 3 == 0 {
+                    small
+                        .data_as(
+                            Some(&admin),
+                            "mutation($i: CreateOrganisationInput!) { createOrganisation(input: $i) { id } }",
+                            json!({ "i": { "name": format!("Pooled {i}"), "type": "SME", "countryCode": "ES", "cluster": cluster } }),
+                        )
+                        .await;
+                } else {
+                    let d = small
+                        .data(
+                            "{ clusters(first: 5) { nodes { name memberships(first: 5) { nodes { organisation { name } } } } } }",
+                            json!({}),
+                        )
+                        .await;
+                    assert!(!d["clusters"]["nodes"].as_array().expect("nodes").is_empty());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("request task");
+        }
+        assert_eq!(small.count("organisation").await, before + 8);
+        let metrics = small
+            .client
+            .get(small.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let open: i64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("cluster_directory_db_pool_connections "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("open connections");
+        assert!(open <= 3, "{open} connections open");
+    }
+);

@@ -83,7 +83,7 @@ impl ChangesQuery {
             Some(c) => Position::decode("after", c)?,
             None => Position::default(),
         };
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let mut entries = changes::page(db, from, limit as u64 + 1).await?;
         let has_next = entries.len() > limit as usize;
         entries.truncate(limit as usize);

@@ -295,7 +295,7 @@ where
 {
     let req = args.request(&sort)?;
     let db = &ctx.data::<Loaders>()?.db;
-    let page = page::page::<M>(&db.conn, query, &sort, &req, wants_total(ctx)).await?;
+    let page = page::page::<M>(&db.reads, query, &sort, &req, wants_total(ctx)).await?;
     Ok(C::from_page(page))
 }
 

@@ -102,7 +102,7 @@ impl Loader<(Kind, i64)> for Translations {
                 .and_where(Expr::col(Alias::new("owner_id")).is_in(ids))
                 .order_by(Alias::new("id"), sea_orm::Order::Asc)
                 .to_owned();
-            for row in self.db.conn.query_all(&q).await.map_err(AppError::from)? {
+            for row in self.db.reads.query_all(&q).await.map_err(AppError::from)? {
                 let owner: i64 = row.try_get("", "owner_id").map_err(AppError::from)?;
                 let lang: String = row.try_get("", "lang").map_err(AppError::from)?;
                 let Some(lang) = Language::from_tag(&lang) else {

@@ -293,7 +293,7 @@ where
             .map_err(|_| AppError::Internal(format!("{table} has no id column").into()))?;
         let rows = E::find()
             .filter(Expr::col((Alias::new(table), Alias::new("id"))).is_in(keys.iter().copied()))
-            .all(&self.db.conn)
+            .all(&self.db.reads)
             .await
             .map_err(AppError::from)?;
         Ok(rows
@@ -346,7 +346,7 @@ where
             let col = column(name)?;
             let rows = E::find()
                 .filter(Expr::col((Alias::new(table.clone()), Alias::new(name))).is_in(values))
-                .all(&self.db.conn)
+                .all(&self.db.reads)
                 .await
                 .map_err(AppError::from)?;
             for m in rows {
@@ -387,7 +387,7 @@ impl<M: FromQueryResult + Clone + Send + Sync + 'static> Loader<NestedKey> for P
         }
         let mut out = HashMap::new();
         for (nested, parents) in lists {
-            for (parent, page) in nested.load::<M>(&self.db.conn, &parents).await? {
+            for (parent, page) in nested.load::<M>(&self.db.reads, &parents).await? {
                 out.insert(
                     NestedKey {
                         parent,

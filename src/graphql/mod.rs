@@ -185,7 +185,7 @@ impl DirectoryQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global id, as returned in any `id` field.")] id: ID,
     ) -> async_graphql::Result<Option<Node>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let (kind, uuid) = parse_global_id(&id)?;
         Ok(match kind.as_str() {
             "Region" => find_node!(db, uuid, region, Region),

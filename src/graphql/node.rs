@@ -20,7 +20,7 @@ pub async fn lookup<E: EntityTrait>(
     key_column: E::Column,
     key: Option<String>,
 ) -> async_graphql::Result<E::Model> {
-    let db = &ctx.data::<Loaders>()?.db.conn;
+    let db = &ctx.data::<Loaders>()?.db.reads;
     let public_id = E::Column::from_str("public_id")
         .map_err(|_| AppError::Internal(format!("{type_name} has no public id").into()))?;
     let query = match (id, key) {

@@ -63,7 +63,7 @@ impl OfferNeedQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The offer's or need's id.")] id: ID,
     ) -> async_graphql::Result<Option<OfferNeed>> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let found = offer_need::Entity::find()
             .filter(offer_need::Column::PublicId.eq(parse_id_of("OfferNeed", &id)?))
             .one(db)
@@ -198,7 +198,7 @@ impl OfferNeed {
         #[graphql(desc = "Return the best n matches (1 to 50, default 10).")] first: Option<i32>,
     ) -> async_graphql::Result<Vec<super::matchmaking::Match>> {
         let n = super::matchmaking::wanted(first)?;
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         Ok(crate::services::matchmaking::matches(db, &self.0, n)
             .await?
             .into_iter()

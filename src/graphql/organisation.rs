@@ -157,7 +157,7 @@ impl Organisation {
         >,
     ) -> async_graphql::Result<Vec<super::matchmaking::Counterpart>> {
         let n = super::matchmaking::wanted(first)?;
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         Ok(crate::services::matchmaking::counterparts(db, self.0.id, n)
             .await?
             .into_iter()

@@ -106,7 +106,7 @@ impl StatisticsQuery {
             )
             .into());
         }
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let groups = statistics::compute(db, subject, &group_by, region_level, &filter).await?;
         Ok(Statistics {
             subject,
@@ -206,7 +206,7 @@ impl ComparisonQuery {
             Vec<i32>,
         >,
     ) -> async_graphql::Result<ClusterComparison> {
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let t = crate::services::comparison::table(
             db,
             &clusters,
@@ -260,7 +260,7 @@ impl ComparisonQuery {
                 crate::error::AppError::bad_input("first", "`first` must be 1 to 50").into(),
             );
         }
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         let found = crate::services::comparison::similar(db, &cluster, first as usize).await?;
         Ok(found
             .into_iter()

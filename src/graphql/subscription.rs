@@ -80,7 +80,7 @@ impl Subscription {
                     let found = event::Entity::find()
                         .filter(filter.condition())
                         .filter(event::Column::PublicId.eq(change.event))
-                        .one(&db.conn)
+                        .one(&db.reads)
                         .await
                         .map_err(AppError::from);
                     match found {
@@ -121,7 +121,7 @@ impl Subscription {
         let db = ctx.data::<Loaders>()?.db.clone();
         let org = organisation::Entity::find()
             .filter(organisation::Column::PublicId.eq(parse_id_of("Organisation", &organisation)?))
-            .one(&db.conn)
+            .one(&db.reads)
             .await
             .map_err(AppError::from)?
             .ok_or_else(|| AppError::not_found("no organisation has this id"))?;
@@ -134,7 +134,7 @@ impl Subscription {
         let managed = organisation::Entity::find()
             .filter(organisation::Column::Id.eq(org.id))
             .filter(of_managed_organisations(&caller, "organisation", "id"))
-            .one(&db.conn)
+            .one(&db.reads)
             .await
             .map_err(AppError::from)?;
         if managed.is_none() {
@@ -154,7 +154,7 @@ impl Subscription {
                     };
                     match interest::Entity::find()
                         .filter(interest::Column::PublicId.eq(change.interest))
-                        .one(&db.conn)
+                        .one(&db.reads)
                         .await
                     {
                         Ok(Some(i)) => return Some((Interest(i), (rx, db))),

@@ -178,7 +178,7 @@ async fn render_events(
     name: &str,
     events: Vec<event::Model>,
 ) -> Result<String, AppError> {
-    let (mut themes, mut organisers) = details(&state.db.conn, &events).await?;
+    let (mut themes, mut organisers) = details(&state.db.reads, &events).await?;
     let items: Vec<CalendarEvent<'_>> = events
         .iter()
         .map(|e| CalendarEvent {
@@ -266,7 +266,7 @@ pub async fn feed(
         .order_by_asc(event::Column::StartsAt)
         .order_by_asc(event::Column::Id)
         .limit(MAX_EVENTS)
-        .all(&state.db.conn)
+        .all(&state.db.reads)
         .await;
     let events = match events {
         Ok(e) => e,
@@ -292,7 +292,7 @@ pub async fn one(
     };
     let found = event::Entity::find()
         .filter(event::Column::Slug.eq(slug))
-        .one(&state.db.conn)
+        .one(&state.db.reads)
         .await;
     match found {
         Ok(Some(e)) => {

@@ -381,7 +381,7 @@ async fn execute(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let caller = match keys::authenticate(&state.db.conn, authorization).await {
+    let caller = match keys::authenticate(&state.db.reads, authorization).await {
         Ok(caller) => caller,
         Err(err) => {
             if let crate::error::AppError::Internal(cause) = &err {

@@ -104,7 +104,7 @@ pub async fn ws(
                         .map(str::to_owned);
                     let mut data = Data::default();
                     if let Some(h) = header {
-                        let caller = keys::authenticate(&db.conn, Some(&h))
+                        let caller = keys::authenticate(&db.reads, Some(&h))
                             .await
                             .map_err(|e| async_graphql::Error::new(e.public_message()))?;
                         data.insert(caller);

@@ -161,7 +161,8 @@ pub async fn metrics(State(state): State<super::AppState>) -> Response {
         }
     };
     m.pool_connections.set(i64::from(size));
-    m.pool_idle.set(idle as i64);
+    // Connections kept out of the pool between statements wait for work as much as its own.
+    m.pool_idle.set((idle + state.db.reads.idle()) as i64);
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return (

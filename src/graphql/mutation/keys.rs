@@ -165,7 +165,7 @@ impl AdminQuery {
     /// Every API key, newest first (admin keys only).
     async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
         admin_only(ctx)?;
-        let db = &ctx.data::<Loaders>()?.db.conn;
+        let db = &ctx.data::<Loaders>()?.db.reads;
         Ok(keys::list(db).await?.into_iter().map(ApiKey).collect())
     }
 

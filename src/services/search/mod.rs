@@ -607,7 +607,7 @@ async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<
         let Some(q) = tiers(req, postgres, stage) else {
             continue;
         };
-        for row in db.conn.query_all(&q).await? {
+        for row in db.reads.query_all(&q).await? {
             let doc = ranked(&row)?;
             per_tier[doc.tier as usize] += 1;
             docs.push(doc);
@@ -624,7 +624,7 @@ async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<
     if !page.is_empty() {
         let ids: Vec<i64> = page.iter().map(|r| r.doc).collect();
         if postgres {
-            for row in db.conn.query_all(&snippets_postgres(req, ids)).await? {
+            for row in db.reads.query_all(&snippets_postgres(req, ids)).await? {
                 let id: i64 = row.try_get("", "id")?;
                 let s: Option<String> = row.try_get("", "snippet")?;
                 snippets.insert(id, Snippet::from_marked(&s.unwrap_or_default()));
@@ -635,7 +635,7 @@ async fn words(db: &Database, req: &SearchRequest, postgres: bool) -> AppResult<
                 .from(Alias::new("search_document"))
                 .and_where(Expr::col(Alias::new("id")).is_in(ids))
                 .to_owned();
-            for row in db.conn.query_all(&texts).await? {
+            for row in db.reads.query_all(&texts).await? {
                 let id: i64 = row.try_get("", "id")?;
                 let name: String = row.try_get("", "name")?;
                 let body: Option<String> = row.try_get("", "body")?;
@@ -832,7 +832,7 @@ async fn similar(db: &Database, req: &SearchRequest, postgres: bool) -> AppResul
         q.cond_where(scope(req, false))
             .order_by_expr(Expr::cust(newest), sea_orm::Order::Desc)
             .limit(CANDIDATES);
-        found = similar_page(db.conn.query_all(&q).await?, req)?;
+        found = similar_page(db.reads.query_all(&q).await?, req)?;
         if found.total > 0 {
             break;
         }
