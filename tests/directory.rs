@@ -489,16 +489,14 @@ both!(
     statements_grow_with_depth_not_rows,
     |app: support::TestApp| async move {
         use cluster_directory::config::GenerateArgs;
-        let args = GenerateArgs {
+        app.generate(GenerateArgs {
             clusters: 120,
             organisations: 400,
             memberships: 2400,
             events: 50,
             seed: 7,
-        };
-        cluster_directory::services::generate::generate(&app.db.conn, &args)
-            .await
-            .expect("generate");
+        })
+        .await;
         let q = "{ clusters(first: 100) { totalCount nodes { name region { code } themes { nodes { slug } } memberships(first: 10) { totalCount nodes { role organisation { name type countryCode } } } } } }";
         let before = app.db.statements();
         let d = app.data(q, json!({})).await;
@@ -543,16 +541,14 @@ both!(
     nested_pages_of_many_parents_equal_each_parents_own,
     |app: support::TestApp| async move {
         use cluster_directory::config::GenerateArgs;
-        let args = GenerateArgs {
+        app.generate(GenerateArgs {
             clusters: 60,
             organisations: 300,
             memberships: 1800,
             events: 10,
             seed: 5,
-        };
-        cluster_directory::services::generate::generate(&app.db.conn, &args)
-            .await
-            .expect("generate");
+        })
+        .await;
         // One statement serves a list under many parents; each parent's page must be the page
         // that parent alone gets, forwards and backwards, through a link table (themes) and
         // through the list's own table (memberships), with totals.
@@ -613,16 +609,14 @@ both!(
     |app: support::TestApp| async move {
         use cluster_directory::config::GenerateArgs;
         use sea_orm::ConnectionTrait;
-        let args = GenerateArgs {
+        app.generate(GenerateArgs {
             clusters: 3,
             organisations: 60,
             memberships: 60,
             events: 3,
             seed: 11,
-        };
-        cluster_directory::services::generate::generate(&app.db.conn, &args)
-            .await
-            .expect("generate");
+        })
+        .await;
         // Ties on the sort key: the id decides between them, in the key's direction.
         app.db
             .conn

@@ -222,16 +222,14 @@ both!(
 both!(
     entity_references_are_resolved_in_a_constant_number_of_statements,
     |app: support::TestApp| async move {
-        let args = cluster_directory::config::GenerateArgs {
+        app.generate(cluster_directory::config::GenerateArgs {
             clusters: 10,
             organisations: 150,
             memberships: 300,
             events: 0,
             seed: 3,
-        };
-        cluster_directory::services::generate::generate(&app.db.conn, &args)
-            .await
-            .expect("generate");
+        })
+        .await;
         let orgs = app
             .data(
                 "{ organisations(first: 100) { nodes { id name } } }",

@@ -419,16 +419,14 @@ async fn brute_force(
 both!(
     statistics_equal_brute_force_counts,
     |app: TestApp| async move {
-        let args = cluster_directory::config::GenerateArgs {
+        app.generate(cluster_directory::config::GenerateArgs {
             clusters: 12,
             organisations: 240,
             memberships: 600,
             events: 80,
             seed: 5,
-        };
-        cluster_directory::services::generate::generate(&app.db.conn, &args)
-            .await
-            .expect("generate");
+        })
+        .await;
         let cases: &[(&str, &[&str])] = &[
             ("ORGANISATIONS", &["TYPE"]),
             ("ORGANISATIONS", &["SIZE_CLASS"]),

@@ -225,6 +225,13 @@ impl TestApp {
         .1
     }
 
+    /// Adds a generated synthetic dataset to the database.
+    pub async fn generate(&self, args: cluster_directory::config::GenerateArgs) {
+        cluster_directory::services::generate::generate(&self.db.conn, &args)
+            .await
+            .expect("generate");
+    }
+
     /// Rows in a table, to show that a refused write changed nothing.
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
