@@ -102,17 +102,12 @@ impl Kept {
 
     /// The rows of `stmt`; with `one`, its first row only.
     async fn rows(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
-        let started = Instant::now();
-        let rows = match &*self.conns {
-            Conns::Postgres(i) => i.fetch(&stmt, one).await,
-            Conns::Sqlite(i) => i.fetch(&stmt, one).await,
-            Conns::None if one => {
-                return Ok(self.pool.query_one_raw(stmt).await?.into_iter().collect());
-            }
-            Conns::None => return self.pool.query_all_raw(stmt).await,
-        };
-        (self.record)(&stmt.sql, started.elapsed());
-        rows
+        match &*self.conns {
+            Conns::Postgres(i) => i.fetch(&stmt, one, &self.record).await,
+            Conns::Sqlite(i) => i.fetch(&stmt, one, &self.record).await,
+            Conns::None if one => Ok(self.pool.query_one_raw(stmt).await?.into_iter().collect()),
+            Conns::None => self.pool.query_all_raw(stmt).await,
+        }
     }
 }
 
@@ -160,8 +155,15 @@ where
         Ok((permit, conn, Instant::now()))
     }
 
-    async fn fetch(&self, stmt: &Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
+    /// Runs `stmt` and records it, as the pool's own statements are.
+    async fn fetch(
+        &self,
+        stmt: &Statement,
+        one: bool,
+        record: &Record,
+    ) -> Result<Vec<QueryResult>, DbErr> {
         let (_permit, mut conn, since) = self.take().await?;
+        let started = Instant::now();
         let values = SqlxValues(stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new())));
         let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), values);
         let rows = if one {
@@ -169,6 +171,7 @@ where
         } else {
             query.fetch_all(&mut *conn).await
         };
+        record(&stmt.sql, started.elapsed());
         match rows {
             Ok(rows) => {
                 self.lock().push((conn, since));
