@@ -13,6 +13,7 @@ mod m20261123_000008_search_names;
 mod m20261123_000009_match_candidates;
 mod m20261123_000010_search_facets;
 mod m20261123_000011_search_name_trigrams;
+mod m20261123_000012_search_name_documents;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_match_candidates::Migration),
             Box::new(m20261123_000010_search_facets::Migration),
             Box::new(m20261123_000011_search_name_trigrams::Migration),
+            Box::new(m20261123_000012_search_name_documents::Migration),
         ]
     }
 }

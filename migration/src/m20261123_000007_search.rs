@@ -70,14 +70,7 @@ fn postgres_up() -> Vec<String> {
         ));
     }
     sql.push("ALTER TABLE offer_need ADD COLUMN target_countries text".to_owned());
-    let config = format!(
-        "CASE lang {} ELSE 'cd_simple'::regconfig END",
-        STEMMED
-            .iter()
-            .map(|(code, _)| format!("WHEN '{code}' THEN 'cd_{code}'::regconfig"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let config = document_config();
     sql.push(format!(
         "CREATE TABLE search_document (
            id bigserial PRIMARY KEY,
@@ -221,4 +214,16 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run(manager, false).await
     }
+}
+
+/// The text-search configuration of a document's language, as SQL over its `lang` column.
+pub(crate) fn document_config() -> String {
+    format!(
+        "CASE lang {} ELSE 'cd_simple'::regconfig END",
+        STEMMED
+            .iter()
+            .map(|(code, _)| format!("WHEN '{code}' THEN 'cd_{code}'::regconfig"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }

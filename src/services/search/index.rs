@@ -345,6 +345,7 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
         // rebuild); merge them now, and give the planner statistics of the new documents.
         for index in [
             "ix_search_document_document",
+            "ix_search_document_name_document",
             "ix_search_document_name_trigrams",
             "ix_search_document_facets",
         ] {

@@ -501,19 +501,14 @@ fn config(language: Option<Language>) -> &'static str {
 }
 
 /// PostgreSQL's query: every term, each as an accent-free prefix or as a stemmed word of the
-/// query's language; with `in_name`, only where the name holds them (the name is weighted `A`
-/// in the documents, the other texts `B`).
-fn tsquery(req: &SearchRequest, in_name: bool) -> Expr {
+/// query's language. It is asked of `document` (names and other texts) and of `name_document`
+/// (names alone, so that the name tiers need no check of weights, which GIN does not keep).
+fn tsquery(req: &SearchRequest) -> Expr {
     let cfg = config(req.language);
-    let (prefix, word) = if in_name {
-        ("':*A'", format!("to_tsquery('{cfg}', ? || ':A')"))
-    } else {
-        ("':*'", format!("plainto_tsquery('{cfg}', ?)"))
-    };
     let sql = req
         .terms
         .iter()
-        .map(|_| format!("(to_tsquery('cd_simple', ? || {prefix}) || {word})"))
+        .map(|_| format!("(to_tsquery('cd_simple', ? || ':*') || plainto_tsquery('{cfg}', ?))"))
         .collect::<Vec<_>>()
         .join(" && ");
     let values: Vec<String> = req
@@ -529,8 +524,10 @@ fn tsquery(req: &SearchRequest, in_name: bool) -> Expr {
 /// the primary key.
 fn tier_postgres(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> SelectStatement {
     let matches = match tier {
-        Tier::Exact | Tier::Name => "search_document.document @@ q.name",
-        Tier::Text => "search_document.document @@ (q.q && !! q.name)",
+        Tier::Exact | Tier::Name => "search_document.name_document @@ q.q",
+        Tier::Text => {
+            "search_document.document @@ q.q AND NOT search_document.name_document @@ q.q"
+        }
     };
     let mut q = Query::select();
     q.columns(
@@ -543,8 +540,7 @@ fn tier_postgres(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> 
     .join_subquery(
         sea_orm::sea_query::JoinType::InnerJoin,
         Query::select()
-            .expr_as(tsquery(req, false), Alias::new("q"))
-            .expr_as(tsquery(req, true), Alias::new("name"))
+            .expr_as(tsquery(req), Alias::new("q"))
             .to_owned(),
         Alias::new("q"),
         Expr::cust(matches),
@@ -584,7 +580,7 @@ fn snippets_postgres(req: &SearchRequest, ids: Vec<i64>) -> SelectStatement {
         .join_subquery(
             sea_orm::sea_query::JoinType::InnerJoin,
             Query::select()
-                .expr_as(tsquery(req, false), Alias::new("q"))
+                .expr_as(tsquery(req), Alias::new("q"))
                 .to_owned(),
             Alias::new("q"),
             Expr::cust("true"),
