@@ -161,8 +161,11 @@ pub async fn metrics(State(state): State<super::AppState>) -> Response {
         }
     };
     m.pool_connections.set(i64::from(size));
-    // Connections kept out of the pool between statements wait for work as much as its own.
-    m.pool_idle.set((idle + state.db.reads.idle()) as i64);
+    // sqlx counts its idle connections in an atomic that can wrap below zero for a moment, so
+    // its count is held to the pool's size. Connections kept out of the pool between statements
+    // wait for work as much as its own.
+    let idle = idle.min(size as usize) + state.db.reads.idle();
+    m.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return (
