@@ -56,13 +56,13 @@ impl Database {
         conn.set_metric_callback(move |info| on_pool(&info.statement.sql, info.elapsed));
         // The pool keeps one connection for transactions, and on PostgreSQL one more that the
         // live-change listener holds for good (`services::live`).
-        let reserved = match conn.get_database_backend() {
+        let backend = conn.get_database_backend();
+        let reserved = match backend {
             DbBackend::Postgres => 2,
             _ => 1,
         };
         let reads = Kept::new(conn.clone(), max_connections, reserved, record);
-        let writer = (conn.get_database_backend() == DbBackend::Sqlite)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let writer = (backend == DbBackend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             conn,
             reads,

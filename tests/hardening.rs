@@ -21,6 +21,14 @@ async fn post(app: &TestApp, key: Option<&str>, query: &str) -> (u16, Value) {
     (status, res.json().await.expect("json"))
 }
 
+/// The value of an unlabelled metric in `/metrics` text.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
 fn code(v: &Value) -> &str {
     v["errors"][0]["extensions"]["code"]
         .as_str()
@@ -306,12 +314,7 @@ both!(
             assert!(text.contains(needle), "missing {needle} in\n{text}");
         }
         // The statement counter: a one-list query adds exactly one statement.
-        let statements = |text: &str| -> u64 {
-            text.lines()
-                .find_map(|l| l.strip_prefix("cluster_directory_db_statements_total "))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or_else(|| panic!("no statement counter in\n{text}"))
-        };
+        let statements = |text: &str| metric(text, "cluster_directory_db_statements_total");
         let before = statements(&text);
         post(&app, None, "{ clusters(first: 5) { nodes { name } } }").await;
         let after = get("/metrics")
@@ -782,11 +785,7 @@ both!(
             .text()
             .await
             .expect("text");
-        let open: i64 = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("cluster_directory_db_pool_connections "))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("open connections");
+        let open = metric(&metrics, "cluster_directory_db_pool_connections");
         assert!(open <= 3, "{open} connections open");
     }
 );
