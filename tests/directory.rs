@@ -516,13 +516,13 @@ both!(
             })
             .sum();
         assert!(members >= 900, "memberships loaded: {members}");
-        // clusters + their count, regions, themes, memberships + their count, organisations:
-        // the same seven statements whatever the number of rows.
+        // clusters with their regions + their count, themes, memberships with their
+        // organisations + their count: the same five statements whatever the number of rows.
         assert_eq!(
-            used, 7,
+            used, 5,
             "{used} statements for 100 clusters with members, themes and region"
         );
-        // And the same seven for a page of 5 with 2 members each.
+        // And the same five for a page of 5 with 2 members each.
         let small = q
             .replace("clusters(first: 100)", "clusters(first: 5)")
             .replace("memberships(first: 10)", "memberships(first: 2)");
@@ -531,9 +531,103 @@ both!(
         assert_eq!(d["clusters"]["nodes"].as_array().map(Vec::len), Some(5));
         assert_eq!(
             app.db.statements() - before,
-            7,
+            5,
             "statements for a page of 5"
         );
+    }
+);
+
+both!(
+    rows_read_with_their_list_equal_rows_read_on_their_own,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        app.generate(GenerateArgs {
+            clusters: 30,
+            organisations: 200,
+            memberships: 900,
+            events: 10,
+            seed: 11,
+        })
+        .await;
+        // A list whose items' region, organisation or cluster is selected reads those rows in
+        // its own statement. What it returns must be what the rows' own lookups return.
+        let org_fields = "id slug name type countryCode website updatedAt version";
+        let joined = app
+            .data(
+                &format!(
+                    "{{ clusters(first: 30) {{ nodes {{ id region {{ id code name }} \
+                     memberships(first: 5) {{ nodes {{ id organisation {{ {org_fields} }} }} }} }} }} }}"
+                ),
+                json!({}),
+            )
+            .await;
+        let clusters = joined["clusters"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(clusters.len(), 30);
+        let mut checked = 0;
+        for c in &clusters {
+            let alone = app
+                .data(
+                    "query($id: ID!) { node(id: $id) { ... on Cluster { region { id code name } } } }",
+                    json!({ "id": c["id"] }),
+                )
+                .await;
+            assert_eq!(
+                alone["node"]["region"], c["region"],
+                "region of {}",
+                c["id"]
+            );
+            for m in c["memberships"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
+                let alone = app
+                    .data(
+                        &format!(
+                            "query($id: ID!) {{ node(id: $id) {{ ... on Membership {{ organisation {{ {org_fields} }} }} }} }}"
+                        ),
+                        json!({ "id": m["id"] }),
+                    )
+                    .await;
+                assert_eq!(alone["node"]["organisation"], m["organisation"]);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 50, "memberships compared: {checked}");
+
+        // The other way: an organisation's memberships with their clusters, in two statements
+        // (the organisation, then its memberships with their clusters).
+        let org = clusters[0]["memberships"]["nodes"][0]["organisation"]["id"].clone();
+        let cluster_fields = "id slug name kind countryCode description yearEstablished createdAt";
+        let q = format!(
+            "query($id: ID!) {{ organisation(id: $id) {{ memberships {{ edges {{ node {{ id cluster {{ {cluster_fields} }} }} }} }} }} }}"
+        );
+        let before = app.db.statements();
+        let joined = app.data(&q, json!({ "id": org })).await;
+        assert_eq!(
+            app.db.statements() - before,
+            2,
+            "statements for one organisation with its clusters"
+        );
+        let edges = joined["organisation"]["memberships"]["edges"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!edges.is_empty());
+        for e in edges {
+            let alone = app
+                .data(
+                    &format!(
+                        "query($id: ID!) {{ node(id: $id) {{ ... on Membership {{ cluster {{ {cluster_fields} }} }} }} }}"
+                    ),
+                    json!({ "id": e["node"]["id"] }),
+                )
+                .await;
+            assert_eq!(alone["node"]["cluster"], e["node"]["cluster"]);
+        }
     }
 );
 

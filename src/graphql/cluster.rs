@@ -107,7 +107,15 @@ impl ClusterQuery {
         let q = cluster::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<cluster::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
+        top_joined::<cluster::Model, region::Entity, _>(
+            ctx,
+            q,
+            sort,
+            PageArgs::new(first, after, last, before),
+            "region",
+            "region_id",
+        )
+        .await
     }
 }
 
@@ -289,13 +297,15 @@ impl Cluster {
     ) -> async_graphql::Result<MembershipConnection> {
         let q = membership::Entity::find().into_query();
         let sort = by_creation("membership").sort(None)?;
-        nested::<membership::Model, _>(
+        nested_joined::<membership::Model, organisation::Entity, _>(
             ctx,
             self.0.id,
             q,
             ("membership", "cluster_id"),
             sort,
             PageArgs::new(first, after, last, before),
+            "organisation",
+            "organisation_id",
         )
         .await
     }

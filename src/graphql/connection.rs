@@ -1,13 +1,13 @@
 //! Relay cursor connections: the generic page type every list returns, and the helpers that
 //! fill it from a top-level query or, batched per request, from a nested one.
 
-use super::loader::{Loaders, NestedKey};
+use super::loader::{Loaders, NestedKey, id_of};
 use super::types::*;
 use crate::error::AppError;
-use crate::services::page::{self, Nested, Page, PageRequest, Sort};
+use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
 use async_graphql::{Context, SimpleObject};
-use sea_orm::FromQueryResult;
 use sea_orm::sea_query::SelectStatement;
+use sea_orm::{EntityTrait, FromQueryResult};
 use std::sync::Arc;
 
 /// Where a page lies in its list.
@@ -295,8 +295,68 @@ where
 {
     let req = args.request(&sort)?;
     let db = &ctx.data::<Loaders>()?.db;
-    let page = page::page::<M>(&db.reads, query, &sort, &req, wants_total(ctx)).await?;
+    let page = page::page::<M>(&db.reads, query, &sort, &req, wants_total(ctx), None).await?;
     Ok(C::from_page(page))
+}
+
+/// Whether the query selects `field` on the items of the list being resolved.
+fn items_select(ctx: &Context<'_>, field: &str) -> bool {
+    let list = ctx.look_ahead();
+    list.field("nodes").field(field).exists()
+        || list.field("edges").field("node").field(field).exists()
+}
+
+/// Gives the rows that a page's items point to to the loader of `R` by id, and returns the
+/// page of items.
+fn prime<M, R: EntityTrait>(loaders: &Loaders, page: Page<Joined<M, R::Model>>) -> Page<M>
+where
+    R::Model: Sync,
+{
+    loaders.by_id::<R>().prime(
+        page.items
+            .iter()
+            .filter_map(|(_, j)| j.also.as_ref())
+            .filter_map(|m| Some((id_of::<R>(m)?, m.clone()))),
+    );
+    page.map(|j| j.item)
+}
+
+/// A top-level list whose items point to a row of `R` through their column `key`, which the
+/// query reaches by the items' field `field` (the region of a cluster, say). When that field is
+/// selected, the rows are read in the list's own statement and given to the loader of `R`, so
+/// they cost no statement of their own; otherwise this is [`top`].
+#[allow(clippy::too_many_arguments)]
+pub async fn top_joined<M, R, C>(
+    ctx: &Context<'_>,
+    query: SelectStatement,
+    sort: Sort,
+    args: PageArgs,
+    field: &str,
+    key: &'static str,
+) -> async_graphql::Result<C>
+where
+    M: FromQueryResult,
+    R: EntityTrait,
+    R::Model: FromQueryResult + Sync,
+    C: ConnectionType,
+    C::Node: From<M>,
+{
+    if !items_select(ctx, field) {
+        return top::<M, C>(ctx, query, sort, args).await;
+    }
+    let req = args.request(&sort)?;
+    let loaders = ctx.data::<Loaders>()?;
+    let also = Also::of::<R>(key);
+    let page = page::page::<Joined<M, R::Model>>(
+        &loaders.db.reads,
+        query,
+        &sort,
+        &req,
+        wants_total(ctx),
+        Some(&also),
+    )
+    .await?;
+    Ok(C::from_page(prime::<M, R>(loaders, page)))
 }
 
 /// A nested list under `parent`: batched with the same list under every other parent of the
@@ -322,4 +382,46 @@ where
         .load_one(NestedKey { parent, nested })
         .await?;
     Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+}
+
+/// A nested list whose items point to a row of `R` through their column `key`, which the query
+/// reaches by the items' field `field` (a membership's cluster, say). When that field is
+/// selected, the rows are read in the list's own statement and given to the loader of `R`, so
+/// they cost no statement of their own; otherwise this is [`nested`].
+#[allow(clippy::too_many_arguments)]
+pub async fn nested_joined<M, R, C>(
+    ctx: &Context<'_>,
+    parent: i64,
+    query: SelectStatement,
+    partition: (&'static str, &'static str),
+    sort: Sort,
+    args: PageArgs,
+    field: &str,
+    key: &'static str,
+) -> async_graphql::Result<C>
+where
+    M: FromQueryResult + Clone + Send + Sync + 'static,
+    R: EntityTrait,
+    R::Model: FromQueryResult + Sync,
+    C: ConnectionType,
+    C::Node: From<M>,
+{
+    if !items_select(ctx, field) {
+        return nested::<M, C>(ctx, parent, query, partition, sort, args).await;
+    }
+    let req = args.request(&sort)?;
+    let nested =
+        Nested::new(query, partition, sort, req, wants_total(ctx)).with_also(Also::of::<R>(key));
+    let loaders = ctx.data::<Loaders>()?;
+    let page = loaders
+        .pages::<Joined<M, R::Model>>()
+        .load_one(NestedKey {
+            parent,
+            nested: Arc::new(nested),
+        })
+        .await?;
+    Ok(C::from_page(prime::<M, R>(
+        loaders,
+        page.unwrap_or_else(Page::empty),
+    )))
 }

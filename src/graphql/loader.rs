@@ -129,6 +129,7 @@ where
     loader: Arc<L>,
     passes: Arc<Passes>,
     open: OpenSlot<K, L::Value>,
+    primed: Mutex<HashMap<K, L::Value>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,11 +146,21 @@ where
             loader: Arc::new(loader),
             passes,
             open: Arc::new(Mutex::new(None)),
+            primed: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Hands over values already read by another statement of the request (a list that joined
+    /// the rows its items point to), so that asking for their keys sends no statement.
+    pub fn prime(&self, values: impl IntoIterator<Item = (K, L::Value)>) {
+        lock(&self.primed).extend(values);
     }
 
     /// The value for `key`, loaded in one batch with every key asked for alongside it.
     pub async fn load_one(&self, key: K) -> async_graphql::Result<Option<L::Value>> {
+        if let Some(value) = lock(&self.primed).get(&key) {
+            return Ok(Some(value.clone()));
+        }
         let result = {
             let mut open = lock(&self.open);
             match open.as_mut() {
@@ -288,9 +299,7 @@ where
     type Value = E::Model;
 
     async fn load(&self, keys: &[i64]) -> async_graphql::Result<HashMap<i64, E::Model>> {
-        let table = E::default().table_name().to_owned();
-        let id = E::Column::from_str("id")
-            .map_err(|_| AppError::Internal(format!("{table} has no id column").into()))?;
+        let table = E::default().table_name();
         let rows = E::find()
             .filter(Expr::col((Alias::new(table), Alias::new("id"))).is_in(keys.iter().copied()))
             .all(&self.db.reads)
@@ -298,11 +307,16 @@ where
             .map_err(AppError::from)?;
         Ok(rows
             .into_iter()
-            .filter_map(|m| match m.get(id) {
-                Value::BigInt(Some(k)) => Some((k, m)),
-                _ => None,
-            })
+            .filter_map(|m| Some((id_of::<E>(&m)?, m)))
             .collect())
+    }
+}
+
+/// The internal id of a row of `E`, which every table keeps in its `id` column.
+pub fn id_of<E: EntityTrait>(model: &E::Model) -> Option<i64> {
+    match model.get(E::Column::from_str("id").ok()?) {
+        Value::BigInt(Some(id)) => Some(id),
+        _ => None,
     }
 }
 

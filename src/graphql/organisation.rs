@@ -137,7 +137,15 @@ impl OrganisationQuery {
         let q = organisation::Entity::find()
             .filter(filter.condition())
             .into_query();
-        top::<organisation::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
+        top_joined::<organisation::Model, region::Entity, _>(
+            ctx,
+            q,
+            sort,
+            PageArgs::new(first, after, last, before),
+            "region",
+            "region_id",
+        )
+        .await
     }
 }
 
@@ -305,13 +313,15 @@ impl Organisation {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<MembershipConnection> {
         let sort = by_creation("membership").sort(None)?;
-        nested::<membership::Model, _>(
+        nested_joined::<membership::Model, cluster::Entity, _>(
             ctx,
             self.0.id,
             membership::Entity::find().into_query(),
             ("membership", "organisation_id"),
             sort,
             PageArgs::new(first, after, last, before),
+            "cluster",
+            "cluster_id",
         )
         .await
     }

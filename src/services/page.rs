@@ -11,7 +11,10 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Cond, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
     SqliteQueryBuilder,
 };
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryResult,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -258,6 +261,16 @@ impl<T> Page<T> {
         }
     }
 
+    /// The same page with every item mapped by `f`.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+            total: self.total,
+        }
+    }
+
     fn from_rows(mut rows: Vec<(Cursor, T)>, req: &PageRequest) -> Self {
         let more = rows.len() as u64 > req.limit;
         rows.truncate(req.limit as usize);
@@ -275,6 +288,71 @@ impl<T> Page<T> {
             has_previous,
             total: None,
         }
+    }
+}
+
+/// The alias of the row an [`Also`] joins, and the prefix of its columns in the result.
+const ALSO: &str = "_r";
+const ALSO_PREFIX: &str = "_r_";
+
+/// A row that each item of a list points to (a membership's cluster, say), read in the list's
+/// own statement by a `LEFT JOIN` on its id, so that it needs no statement of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Also {
+    table: &'static str,
+    key: &'static str,
+    columns: Vec<&'static str>,
+}
+
+impl Also {
+    /// The row of `E` whose id the item's column `key` holds.
+    pub fn of<E: EntityTrait>(key: &'static str) -> Self {
+        Self {
+            table: E::default().table_name(),
+            key,
+            columns: E::Column::iter().map(|c| c.as_str()).collect(),
+        }
+    }
+
+    /// Joins the row to `stmt`, whose items are the rows of `items`, and selects its columns
+    /// under [`ALSO_PREFIX`].
+    fn join(&self, stmt: &mut SelectStatement, items: &str) {
+        let also = Alias::new(ALSO);
+        stmt.join_as(
+            JoinType::LeftJoin,
+            Alias::new(self.table),
+            also.clone(),
+            Expr::col((also.clone(), Alias::new("id")))
+                .equals((Alias::new(items), Alias::new(self.key))),
+        );
+        for c in &self.columns {
+            stmt.expr_as(
+                Expr::col((also.clone(), Alias::new(*c))),
+                Alias::new(format!("{ALSO_PREFIX}{c}")),
+            );
+        }
+    }
+}
+
+/// An item of a list with the row it points to, read from a statement that joined an
+/// [`Also`]; `also` is `None` when the item points to no row.
+#[derive(Clone, Debug)]
+pub struct Joined<M, R> {
+    /// The list's item.
+    pub item: M,
+    /// The row it points to.
+    pub also: Option<R>,
+}
+
+impl<M: FromQueryResult, R: FromQueryResult> FromQueryResult for Joined<M, R> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let item = M::from_query_result(res, pre)?;
+        let id: Option<i64> = res.try_get(ALSO_PREFIX, "id")?;
+        let also = match id {
+            Some(_) => Some(R::from_query_result(res, ALSO_PREFIX)?),
+            None => None,
+        };
+        Ok(Self { item, also })
     }
 }
 
@@ -319,19 +397,25 @@ fn read_row<M: FromQueryResult>(row: &QueryResult, sort: &Sort) -> AppResult<(Cu
 }
 
 /// One page of a top-level list. `query` selects the entity's columns with its filters applied.
+/// With `also`, each row's [`Also`] is read alongside (see [`Joined`]).
 pub async fn page<M: FromQueryResult>(
     db: &impl ConnectionTrait,
     query: SelectStatement,
     sort: &Sort,
     req: &PageRequest,
     with_total: bool,
+    also: Option<&Also>,
 ) -> AppResult<Page<M>> {
     let total = if with_total {
         Some(count(db, query.clone()).await?)
     } else {
         None
     };
-    let rows = db.query_all(&limited(query, sort, req)).await?;
+    let mut statement = limited(query, sort, req);
+    if let Some(also) = also {
+        also.join(&mut statement, sort.table);
+    }
+    let rows = db.query_all(&statement).await?;
     let rows = rows
         .iter()
         .map(|r| read_row(r, sort))
@@ -369,6 +453,8 @@ pub struct Nested {
     pub page: PageRequest,
     /// Whether to count each parent's whole list.
     pub with_total: bool,
+    /// The row each item points to, read alongside.
+    pub also: Option<Also>,
     fingerprint: String,
 }
 
@@ -388,8 +474,15 @@ impl Nested {
             sort,
             page,
             with_total,
+            also: None,
             fingerprint,
         }
+    }
+
+    /// The same list, reading the row each item points to alongside (see [`Joined`]).
+    pub fn with_also(mut self, also: Also) -> Self {
+        self.also = Some(also);
+        self
     }
 
     fn partition_expr(&self) -> Expr {
@@ -452,7 +545,11 @@ impl Nested {
     /// The page of one parent: the list's limited query alone, cheaper to plan and to run than
     /// the forms for many parents.
     fn single(&self, parent: i64) -> SelectStatement {
-        self.limited(Expr::val(parent))
+        let mut statement = self.limited(Expr::val(parent));
+        if let Some(also) = &self.also {
+            also.join(&mut statement, self.sort.table);
+        }
+        statement
     }
 
     /// The parents' pages on PostgreSQL: the parents' ids as one array parameter, and the
@@ -465,7 +562,7 @@ impl Nested {
             Expr::val(format!("{{{}}}", id_list(parents))),
             Alias::new("bigint[]"),
         );
-        Query::select()
+        let mut statement = Query::select()
             .column((Alias::new("t"), Asterisk))
             .from_function(
                 Func::cust(Alias::new("unnest")).arg(array),
@@ -480,7 +577,11 @@ impl Nested {
             .order_by((Alias::new("t"), Alias::new("_p")), Order::Asc)
             .order_by((Alias::new("t"), Alias::new("_k")), order.clone())
             .order_by((Alias::new("t"), Alias::new("id")), order)
-            .to_owned()
+            .to_owned();
+        if let Some(also) = &self.also {
+            also.join(&mut statement, "t");
+        }
+        statement
     }
 
     /// The parents' pages on SQLite, which has no `LATERAL`: the parents' ids as one JSON
@@ -495,7 +596,7 @@ impl Nested {
         let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
         let mut first = self.limited(parent());
         first.clear_selects().expr(sort.id_expr());
-        Query::select()
+        let mut statement = Query::select()
             .column((Alias::new(sort.table), Asterisk))
             .expr_as(sort.key_expr(), Alias::new("_k"))
             .expr_as(parent(), Alias::new("_p"))
@@ -512,7 +613,11 @@ impl Nested {
             .order_by(Alias::new("_p"), Order::Asc)
             .order_by(Alias::new("_k"), order.clone())
             .order_by_expr(sort.id_expr(), order)
-            .to_owned()
+            .to_owned();
+        if let Some(also) = &self.also {
+            also.join(&mut statement, sort.table);
+        }
+        statement
     }
 
     async fn count(
@@ -542,6 +647,7 @@ impl PartialEq for Nested {
             && self.sort == other.sort
             && self.page == other.page
             && self.with_total == other.with_total
+            && self.also == other.also
     }
 }
 
@@ -554,6 +660,7 @@ impl std::hash::Hash for Nested {
         self.sort.hash(state);
         self.page.hash(state);
         self.with_total.hash(state);
+        self.also.hash(state);
     }
 }
 
