@@ -597,6 +597,29 @@ both!(
             }
         }
         assert!(checked >= 50, "memberships compared: {checked}");
+        let orgs = app
+            .data(
+                "{ organisations(first: 30) { nodes { id region { id code name } } } }",
+                json!({}),
+            )
+            .await;
+        for o in orgs["organisations"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let alone = app
+                .data(
+                    "query($id: ID!) { node(id: $id) { ... on Organisation { region { id code name } } } }",
+                    json!({ "id": o["id"] }),
+                )
+                .await;
+            assert_eq!(
+                alone["node"]["region"], o["region"],
+                "region of {}",
+                o["id"]
+            );
+        }
 
         // The other way: an organisation's memberships with their clusters, in two statements
         // (the organisation, then its memberships with their clusters).

@@ -1820,3 +1820,40 @@ both!(
         );
     }
 );
+
+both!(
+    a_mutation_reads_back_what_its_earlier_fields_wrote,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let v = version_of(&app, &own).await;
+        // The first field reads the cluster back through a member's memberships (a list that
+        // reads the clusters it points to with it); the second reads it through its own
+        // memberships' `cluster`, by id. The second must see what the second wrote.
+        let d = app
+            .data_as(
+                Some(&admin),
+                "mutation($a: UpdateClusterInput!, $b: UpdateClusterInput!) { \
+                 first: updateCluster(input: $a) { memberships(first: 1) { nodes { organisation { \
+                   memberships(first: 100) { nodes { cluster { slug description } } } } } } } \
+                 second: updateCluster(input: $b) { memberships(first: 1) { nodes { \
+                   cluster { slug description } } } } }",
+                json!({
+                    "a": { "id": own, "version": v, "description": "Written first" },
+                    "b": { "id": own, "version": v + 1, "description": "Written second" },
+                }),
+            )
+            .await;
+        let first = d["first"]["memberships"]["nodes"][0]["organisation"]["memberships"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["cluster"]["slug"] == "sports-and-technology")
+            .map(|m| m["cluster"]["description"].clone());
+        assert_eq!(first, Some(json!("Written first")), "{d}");
+        assert_eq!(
+            d["second"]["memberships"]["nodes"][0]["cluster"]["description"], "Written second",
+            "{d}"
+        );
+    }
+);

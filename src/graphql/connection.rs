@@ -5,6 +5,7 @@ use super::loader::{Loaders, NestedKey, id_of};
 use super::types::*;
 use crate::error::AppError;
 use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, SimpleObject};
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{EntityTrait, FromQueryResult};
@@ -299,8 +300,14 @@ where
     Ok(C::from_page(page))
 }
 
-/// Whether the query selects `field` on the items of the list being resolved.
+/// Whether the query selects `field` on the items of the list being resolved, and the rows it
+/// reaches may be read with the list. Only queries read them so: the loaders keep the rows they
+/// are handed for the rest of the request, and a mutation's later field (or a subscription's
+/// later event) must see the rows as its own writes (or the writes since) left them.
 fn items_select(ctx: &Context<'_>, field: &str) -> bool {
+    if ctx.query_env.operation.node.ty != OperationType::Query {
+        return false;
+    }
     let list = ctx.look_ahead();
     list.field("nodes").field(field).exists()
         || list.field("edges").field("node").field(field).exists()
