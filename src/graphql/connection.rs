@@ -332,7 +332,6 @@ where
 /// query reaches by the items' field `field` (the region of a cluster, say). When that field is
 /// selected, the rows are read in the list's own statement and given to the loader of `R`, so
 /// they cost no statement of their own; otherwise this is [`top`].
-#[allow(clippy::too_many_arguments)]
 pub async fn top_joined<M, R, C>(
     ctx: &Context<'_>,
     query: SelectStatement,
