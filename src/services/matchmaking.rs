@@ -2,7 +2,7 @@
 //! for a need, the offers), scored by shared themes, NACE codes, target countries, text
 //! similarity and freshness, each part kept so that the score can be explained.
 
-use crate::entities::{membership, offer_need, theme};
+use crate::entities::{membership, offer_need};
 use crate::error::AppResult;
 use crate::services::filter::{col, union_all};
 use crate::services::organisation::unpack_codes;
@@ -414,14 +414,14 @@ pub async fn matches(
     // The newest open counterparts on each of the subject's themes, ranked by themes shared
     // (then newest first); reading a bounded number per theme keeps the work of one match
     // independent of how many offers and needs the directory holds.
-    let theme_ids: Vec<i64> = theme::Entity::find()
-        .select_only()
-        .column(theme::Column::Id)
-        .filter(theme::Column::Slug.is_in(me.themes.iter().cloned()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let per_theme = |theme_id: i64| {
+    // Each theme's id is read inside its branch, as a scalar subquery by slug (the subject's
+    // themes came as slugs), which saves a statement.
+    let per_theme = |slug: &str| {
+        let theme_id = Query::select()
+            .column((Alias::new("theme"), Alias::new("id")))
+            .from(Alias::new("theme"))
+            .and_where(col("theme", "slug").eq(slug))
+            .to_owned();
         Query::select()
             .column((Alias::new("offer_need"), Alias::new("id")))
             .from(Alias::new("offer_need_theme"))
@@ -430,7 +430,10 @@ pub async fn matches(
                 col("offer_need", "id")
                     .equals((Alias::new("offer_need_theme"), Alias::new("offer_need_id"))),
             )
-            .and_where(col("offer_need_theme", "theme_id").eq(theme_id))
+            .and_where(col("offer_need_theme", "theme_id").eq(Expr::SubQuery(
+                None,
+                Box::new(theme_id.into()),
+            )))
             .cond_where(open.clone())
             .order_by(
                 (Alias::new("offer_need_theme"), Alias::new("offer_need_id")),
@@ -440,7 +443,7 @@ pub async fn matches(
             .to_owned()
     };
     let mut shared: HashMap<i64, usize> = HashMap::new();
-    if let Some(all) = union_all(theme_ids.iter().map(|t| per_theme(*t))) {
+    if let Some(all) = union_all(me.themes.iter().map(|t| per_theme(t))) {
         for row in db.query_all(&all).await? {
             *shared.entry(row.try_get("", "id")?).or_default() += 1;
         }
