@@ -430,10 +430,10 @@ pub async fn matches(
                 col("offer_need", "id")
                     .equals((Alias::new("offer_need_theme"), Alias::new("offer_need_id"))),
             )
-            .and_where(col("offer_need_theme", "theme_id").eq(Expr::SubQuery(
-                None,
-                Box::new(theme_id.into()),
-            )))
+            .and_where(
+                col("offer_need_theme", "theme_id")
+                    .eq(Expr::SubQuery(None, Box::new(theme_id.into()))),
+            )
             .cond_where(open.clone())
             .order_by(
                 (Alias::new("offer_need_theme"), Alias::new("offer_need_id")),
