@@ -519,10 +519,21 @@ impl Nested {
         }
         let req = &self.page;
         let backend = db.get_database_backend();
-        let statement = match (parents, backend) {
-            ([parent], _) => backend.build(&self.single(*parent)),
-            (_, DbBackend::Postgres) => limit_unseen(backend.build(&self.lateral(parents))),
-            _ => backend.build(&self.correlated(parents)),
+        // Each form names the rows of the list `items` differently: the entity's table, or the
+        // `LATERAL` subquery's `t`.
+        let (mut statement, items, lateral) = match (parents, backend) {
+            ([parent], _) => (self.single(*parent), self.sort.table, false),
+            (_, DbBackend::Postgres) => (self.lateral(parents), "t", true),
+            _ => (self.correlated(parents), self.sort.table, false),
+        };
+        if let Some(also) = &self.also {
+            also.join(&mut statement, items);
+        }
+        let statement = backend.build(&statement);
+        let statement = if lateral {
+            limit_unseen(statement)
+        } else {
+            statement
         };
         let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
         for row in db.query_all_raw(statement).await? {
@@ -565,11 +576,7 @@ impl Nested {
     /// The page of one parent: the list's limited query alone, cheaper to plan and to run than
     /// the forms for many parents.
     fn single(&self, parent: i64) -> SelectStatement {
-        let mut statement = self.limited(Expr::val(parent));
-        if let Some(also) = &self.also {
-            also.join(&mut statement, self.sort.table);
-        }
-        statement
+        self.limited(Expr::val(parent))
     }
 
     /// The parents' pages on PostgreSQL: the parents' ids as one array parameter, and the
@@ -583,7 +590,7 @@ impl Nested {
             "(SELECT CAST($1 AS bigint[]))",
             [format!("{{{}}}", id_list(parents))],
         );
-        let mut statement = Query::select()
+        Query::select()
             .column((Alias::new("t"), Asterisk))
             .from_function(
                 Func::cust(Alias::new("unnest")).arg(array),
@@ -598,11 +605,7 @@ impl Nested {
             .order_by((Alias::new("t"), Alias::new("_p")), Order::Asc)
             .order_by((Alias::new("t"), Alias::new("_k")), order.clone())
             .order_by((Alias::new("t"), Alias::new("id")), order)
-            .to_owned();
-        if let Some(also) = &self.also {
-            also.join(&mut statement, "t");
-        }
-        statement
+            .to_owned()
     }
 
     /// The parents' pages on SQLite, which has no `LATERAL`: the parents' ids as one JSON
@@ -617,7 +620,7 @@ impl Nested {
         let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
         let mut first = self.limited(parent());
         first.clear_selects().expr(sort.id_expr());
-        let mut statement = Query::select()
+        Query::select()
             .column((Alias::new(sort.table), Asterisk))
             .expr_as(sort.key_expr(), Alias::new("_k"))
             .expr_as(parent(), Alias::new("_p"))
@@ -634,11 +637,7 @@ impl Nested {
             .order_by(Alias::new("_p"), Order::Asc)
             .order_by(Alias::new("_k"), order.clone())
             .order_by_expr(sort.id_expr(), order)
-            .to_owned();
-        if let Some(also) = &self.also {
-            also.join(&mut statement, sort.table);
-        }
-        statement
+            .to_owned()
     }
 
     async fn count(
