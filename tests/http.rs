@@ -300,3 +300,38 @@ both!(
         );
     }
 );
+
+both!(
+    fields_are_answered_in_the_order_they_were_asked_for,
+    |app: support::TestApp| async move {
+        // `kind` and each cluster's `name` are at hand at once, while the fields before them wait
+        // for statements; the answer still lists them as asked.
+        let query = "{ clusters(first: 3) { totalCount nodes { memberships(first: 2) { totalCount } name } } kind: __typename }";
+        for _ in 0..3 {
+            let text = app
+                .client
+                .post(app.url("/graphql"))
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("body");
+            let at = |key: &str, from: usize| {
+                text[from..]
+                    .find(&format!("\"{key}\""))
+                    .map(|i| i + from)
+                    .unwrap_or_else(|| panic!("`{key}` in {text}"))
+            };
+            assert!(at("clusters", 0) < at("kind", 0), "{text}");
+            let mut from = 0;
+            for _ in 0..3 {
+                let memberships = at("memberships", from);
+                let name = at("name", from);
+                assert!(memberships < name, "{text}");
+                from = name + 1;
+            }
+        }
+    }
+);

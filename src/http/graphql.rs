@@ -4,6 +4,7 @@
 
 use super::AppState;
 use super::apq::Lookup;
+use super::order::Shape;
 use crate::graphql::loader::Loaders;
 use crate::services::audit::RequestId;
 use crate::services::keys;
@@ -432,6 +433,11 @@ async fn execute(
         // Execution reports the syntax error.
         None => None,
     };
+    // The order the answer's fields are written in, from a document the limits accepted.
+    let shape = match (&doc, &analysis, operation) {
+        (Some(doc), Some(_), Some(op)) => Some(Shape::of(doc, op)),
+        _ => None,
+    };
     let who = match &caller {
         crate::services::access::Caller::Key(k) => format!("key:{}", k.key_id),
         _ => {
@@ -507,6 +513,9 @@ async fn execute(
             );
         }
     };
+    if let Some(shape) = &shape {
+        shape.arrange(&mut response.data);
+    }
     if let Some(a) = analysis {
         response.extensions.insert(
             "cost".to_owned(),

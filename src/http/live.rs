@@ -3,6 +3,7 @@
 //! API key in the `connection_init` payload as `{"Authorization": "Bearer cdk_…"}`.
 
 use super::AppState;
+use super::order::Shape;
 use crate::graphql::loader::Loaders;
 use crate::services::access::Caller;
 use crate::services::keys;
@@ -11,6 +12,7 @@ use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::IntoResponse;
+use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use std::sync::Arc;
 
@@ -21,9 +23,13 @@ struct Connection {
 }
 
 impl Connection {
-    /// The query limits of HTTP apply over WebSocket too.
-    fn refused(&self, request: &Request) -> Option<Response> {
-        let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    /// The query limits of HTTP apply over WebSocket too. An accepted request gets the order
+    /// its answers' fields are written in; one that does not parse gets none, and execution
+    /// reports why.
+    fn admit(&self, request: &Request) -> Result<Option<Arc<Shape>>, Box<Response>> {
+        let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+            return Ok(None);
+        };
         let variables = match request.variables.clone().into_value().into_json() {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),
@@ -34,13 +40,16 @@ impl Connection {
             &variables,
             &self.state.limits,
         ) {
-            Ok(_) => None,
+            Ok(_) => Ok(
+                super::cost::operation(&doc, request.operation_name.as_deref())
+                    .map(|op| Arc::new(Shape::of(&doc, op))),
+            ),
             Err(refusal) => {
                 let mut e = async_graphql::ServerError::new(refusal.message, None);
                 let mut ext = async_graphql::ErrorExtensionValues::default();
                 ext.set("code", refusal.code);
                 e.extensions = Some(ext);
-                Some(Response::from_errors(vec![e]))
+                Err(Box::new(Response::from_errors(vec![e])))
             }
         }
     }
@@ -60,14 +69,19 @@ impl Connection {
 
 impl Executor for Connection {
     async fn execute(&self, request: Request) -> Response {
-        if let Some(refused) = self.refused(&request) {
-            return refused;
-        }
+        let shape = match self.admit(&request) {
+            Ok(shape) => shape,
+            Err(refused) => return *refused,
+        };
         let (request, loaders) = self.prepare(request, None);
         let passes = loaders.passes();
-        passes
+        let mut response = passes
             .drive(self.state.schema.execute(request.data(loaders)))
-            .await
+            .await;
+        if let Some(shape) = shape {
+            shape.arrange(&mut response.data);
+        }
+        response
     }
 
     fn execute_stream(
@@ -75,13 +89,22 @@ impl Executor for Connection {
         request: Request,
         session: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Some(refused) = self.refused(&request) {
-            return Box::pin(futures_util::stream::once(async move { refused }));
-        }
+        let shape = match self.admit(&request) {
+            Ok(shape) => shape,
+            Err(refused) => return Box::pin(futures_util::stream::once(async move { *refused })),
+        };
         let (request, loaders) = self.prepare(request, session.as_deref());
-        self.state
+        let answers = self
+            .state
             .schema
-            .execute_stream(request.data(loaders), session)
+            .execute_stream(request.data(loaders), session);
+        match shape {
+            Some(shape) => Box::pin(answers.map(move |mut response| {
+                shape.arrange(&mut response.data);
+                response
+            })),
+            None => answers,
+        }
     }
 }
 

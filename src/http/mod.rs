@@ -9,6 +9,7 @@ mod graphql;
 mod health;
 mod live;
 pub mod metrics;
+mod order;
 pub mod rate;
 
 use crate::db::Database;
