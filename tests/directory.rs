@@ -783,3 +783,100 @@ both!(
         }
     }
 );
+
+both!(
+    lists_read_only_the_columns_their_fields_need_and_answer_the_same,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        app.generate(GenerateArgs {
+            clusters: 20,
+            organisations: 60,
+            memberships: 120,
+            events: 0,
+            seed: 5,
+        })
+        .await;
+        // Each field alone reads only the columns it needs; with every field selected, the list
+        // reads every column. Both must answer the same, and every field that reads a column of
+        // its own must hold a value in some row, or this would not notice a column left out.
+        let lists = [
+            (
+                "clusters",
+                vec![
+                    "slug",
+                    "name",
+                    "kind",
+                    "countryCode",
+                    "description",
+                    "yearEstablished",
+                    "website",
+                    "email",
+                    "innovationTurnoverEur",
+                    "region { code }",
+                    "managingOrganisation { slug }",
+                    "createdAt",
+                    "updatedAt",
+                    "version",
+                ],
+            ),
+            (
+                "organisations",
+                vec![
+                    "slug",
+                    "name",
+                    "type",
+                    "countryCode",
+                    "sizeClass",
+                    "headcount",
+                    "naceCodes",
+                    "naceVersion",
+                    "city",
+                    "website",
+                    "description",
+                    "region { code }",
+                    "createdAt",
+                    "updatedAt",
+                    "version",
+                ],
+            ),
+        ];
+        for (list, fields) in lists {
+            let all = app
+                .data(
+                    &format!(
+                        "{{ {list}(first: 100) {{ nodes {{ id {} }} }} }}",
+                        fields.join(" ")
+                    ),
+                    json!({}),
+                )
+                .await;
+            let all = all[list]["nodes"].as_array().cloned().unwrap_or_default();
+            assert!(all.len() > 20, "{list}: {}", all.len());
+            for field in fields {
+                let key = field.split(' ').next().unwrap_or(field);
+                assert!(
+                    all.iter().any(|row| !row[key].is_null()),
+                    "{list}.{key} is null in every row"
+                );
+                let alone = app
+                    .data(
+                        &format!(
+                            "{{ {list}(first: 100) {{ edges {{ node {{ id {field} }} }} }} }}"
+                        ),
+                        json!({}),
+                    )
+                    .await;
+                let alone = alone[list]["edges"].as_array().cloned().unwrap_or_default();
+                assert_eq!(alone.len(), all.len());
+                for (one, full) in alone.iter().zip(&all) {
+                    assert_eq!(one["node"]["id"], full["id"]);
+                    assert_eq!(
+                        one["node"][key], full[key],
+                        "{list}.{key} of {}",
+                        full["id"]
+                    );
+                }
+            }
+        }
+    }
+);

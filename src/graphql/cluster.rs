@@ -107,6 +107,7 @@ impl ClusterQuery {
         let q = cluster::Entity::find()
             .filter(filter.condition())
             .into_query();
+        let q = narrow::<cluster::Entity>(ctx, q);
         top_joined::<cluster::Model, region::Entity, _>(
             ctx,
             q,
@@ -116,6 +117,25 @@ impl ClusterQuery {
             "region_id",
         )
         .await
+    }
+}
+
+impl Narrow for cluster::Entity {
+    fn columns_of(field: &str) -> Option<&'static [&'static str]> {
+        Some(match field {
+            "__typename" | "id" | "version" | "slug" | "name" | "localizedName"
+            | "textLanguage" | "translations" | "kind" | "countryCode" | "themes" | "labels"
+            | "memberships" | "participations" | "events" | "indicators" | "kpis" | "createdAt"
+            | "updatedAt" => &[],
+            "description" | "localizedDescription" => &["description"],
+            "yearEstablished" => &["year_established"],
+            "website" => &["website"],
+            "email" => &["email"],
+            "innovationTurnoverEur" => &["innovation_turnover_eur"],
+            "region" => &["region_id"],
+            "managingOrganisation" => &["managing_organisation_id"],
+            _ => return None,
+        })
     }
 }
 

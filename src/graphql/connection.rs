@@ -7,8 +7,8 @@ use crate::error::AppError;
 use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, SimpleObject};
-use sea_orm::sea_query::SelectStatement;
-use sea_orm::{EntityTrait, FromQueryResult};
+use sea_orm::sea_query::{Alias, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable};
 use std::sync::Arc;
 
 /// Where a page lies in its list.
@@ -300,6 +300,55 @@ where
     Ok(C::from_page(page))
 }
 
+/// An entity whose lists read only the columns their items' selected fields need. Only nullable
+/// columns are left out: a model reads a column that is not in its row as `None`, the same as a
+/// `NULL`, so the rows stay models and the resolvers stay as they are. Columns that cannot be
+/// `NULL` are always read; they are the narrow ones (ids, names, codes, times).
+pub trait Narrow: EntityTrait {
+    /// The nullable columns that the item type's field `field` reads, or `None` for a field this
+    /// does not know (the whole row is read then).
+    fn columns_of(field: &str) -> Option<&'static [&'static str]>;
+}
+
+/// The columns of `E` that items selecting `fields` read, or `None` when one of the fields needs
+/// the whole row.
+fn kept_columns<'f, E: Narrow>(
+    fields: impl IntoIterator<Item = &'f str>,
+) -> Option<Vec<E::Column>> {
+    let mut wanted: Vec<&'static str> = Vec::new();
+    for field in fields {
+        wanted.extend(E::columns_of(field)?);
+    }
+    Some(
+        E::Column::iter()
+            .filter(|c| !c.def().is_null() || wanted.contains(&c.as_str()))
+            .collect(),
+    )
+}
+
+/// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
+/// [`Narrow`]). PostgreSQL and SQLite send fewer values, and fewer are turned into models.
+pub fn narrow<E: Narrow>(ctx: &Context<'_>, mut query: SelectStatement) -> SelectStatement {
+    let list = ctx.look_ahead();
+    let items = list
+        .field("nodes")
+        .selection_fields()
+        .into_iter()
+        .chain(list.field("edges").field("node").selection_fields());
+    let mut names: Vec<&str> = Vec::new();
+    for item in items {
+        names.extend(item.selection_set().map(|f| f.name()));
+    }
+    let Some(columns) = kept_columns::<E>(names) else {
+        return query;
+    };
+    query.clear_selects();
+    for c in columns {
+        query.expr_as(c.select_as(c.into_expr()), Alias::new(c.as_str()));
+    }
+    query
+}
+
 /// Whether the query selects `field` on the items of the list being resolved, and the rows it
 /// reaches may be read with the list. Only queries read them so: the loaders keep the rows they
 /// are handed for the rest of the request, and a mutation's later field (or a subscription's
@@ -430,4 +479,22 @@ where
         loaders,
         page.unwrap_or_else(Page::empty),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::cluster;
+
+    #[test]
+    fn a_list_leaves_out_the_nullable_columns_its_fields_do_not_read() {
+        let kept = kept_columns::<cluster::Entity>(["name", "slug", "region"])
+            .expect("known fields")
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>();
+        assert!(kept.contains(&"id") && kept.contains(&"name") && kept.contains(&"region_id"));
+        assert!(!kept.contains(&"description") && !kept.contains(&"website"));
+        assert!(kept_columns::<cluster::Entity>(["name", "aFieldAddedLater"]).is_none());
+    }
 }

@@ -137,6 +137,7 @@ impl OrganisationQuery {
         let q = organisation::Entity::find()
             .filter(filter.condition())
             .into_query();
+        let q = narrow::<organisation::Entity>(ctx, q);
         top_joined::<organisation::Model, region::Entity, _>(
             ctx,
             q,
@@ -146,6 +147,26 @@ impl OrganisationQuery {
             "region_id",
         )
         .await
+    }
+}
+
+impl Narrow for organisation::Entity {
+    fn columns_of(field: &str) -> Option<&'static [&'static str]> {
+        Some(match field {
+            "__typename" | "id" | "version" | "slug" | "name" | "localizedName"
+            | "textLanguage" | "translations" | "type" | "countryCode" | "themes"
+            | "memberships" | "contacts" | "offersAndNeeds" | "participations" | "createdAt"
+            | "updatedAt" | "counterparts" => &[],
+            "sizeClass" => &["size_class"],
+            "headcount" => &["headcount"],
+            "naceCodes" => &["nace_codes"],
+            "naceVersion" => &["nace_version"],
+            "city" => &["city"],
+            "website" => &["website"],
+            "description" | "localizedDescription" => &["description"],
+            "region" => &["region_id"],
+            _ => return None,
+        })
     }
 }
 
