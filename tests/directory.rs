@@ -880,3 +880,57 @@ both!(
         }
     }
 );
+
+both!(
+    a_row_read_narrow_with_a_list_is_never_taken_for_a_whole_one,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        app.generate(GenerateArgs {
+            clusters: 10,
+            organisations: 40,
+            memberships: 80,
+            events: 0,
+            seed: 9,
+        })
+        .await;
+        // The outer list reads each member organisation with its name only and hands it to the
+        // request's loader; the same organisation, reached again below with its website and
+        // description, must come with them.
+        let data = app
+            .data(
+                "{ clusters(first: 10) { nodes { memberships(first: 5) { nodes { organisation { \
+                 id name memberships(first: 1) { nodes { organisation { id website description } } } \
+                 } } } } } }",
+                json!({}),
+            )
+            .await;
+        let mut checked = 0;
+        for cluster in data["clusters"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            for m in cluster["memberships"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+            {
+                let outer = &m["organisation"];
+                let inner = &outer["memberships"]["nodes"][0]["organisation"];
+                assert_eq!(inner["id"], outer["id"]);
+                let alone = app
+                    .data(
+                        "query($id: ID!) { node(id: $id) { ... on Organisation { website description } } }",
+                        json!({ "id": outer["id"] }),
+                    )
+                    .await;
+                assert_eq!(inner["website"], alone["node"]["website"]);
+                assert_eq!(inner["description"], alone["node"]["description"]);
+                if !inner["website"].is_null() {
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10, "only {checked} organisations with a website");
+    }
+);

@@ -1,7 +1,7 @@
 //! Relay cursor connections: the generic page type every list returns, and the helpers that
 //! fill it from a top-level query or, batched per request, from a nested one.
 
-use super::loader::{Loaders, NestedKey, id_of};
+use super::loader::{Columns, Loaders, NestedKey, WHOLE, id_of};
 use super::types::*;
 use crate::error::AppError;
 use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
@@ -310,36 +310,46 @@ pub trait Narrow: EntityTrait {
     fn columns_of(field: &str) -> Option<&'static [&'static str]>;
 }
 
-/// The columns of `E` that items selecting `fields` read, or `None` when one of the fields needs
-/// the whole row.
+/// The columns of `E` that items selecting `fields` read, with their [`Columns`] bits, or `None`
+/// when one of the fields needs the whole row.
 fn kept_columns<'f, E: Narrow>(
     fields: impl IntoIterator<Item = &'f str>,
-) -> Option<Vec<E::Column>> {
+) -> Option<(Vec<E::Column>, Columns)> {
     let mut wanted: Vec<&'static str> = Vec::new();
     for field in fields {
         wanted.extend(E::columns_of(field)?);
     }
-    Some(
-        E::Column::iter()
-            .filter(|c| !c.def().is_null() || wanted.contains(&c.as_str()))
-            .collect(),
-    )
+    let mut bits = 0;
+    let mut kept = Vec::new();
+    for (i, c) in E::Column::iter().enumerate() {
+        if !c.def().is_null() || wanted.contains(&c.as_str()) {
+            bits |= 1 << i;
+            kept.push(c);
+        }
+    }
+    Some((kept, bits))
+}
+
+/// The names of the fields selected under the fields of `look` (fragments expanded).
+fn fields_below<'a>(look: &async_graphql::Lookahead<'a>) -> Vec<&'a str> {
+    look.selection_fields()
+        .into_iter()
+        .flat_map(|f| f.selection_set().map(|g| g.name()).collect::<Vec<_>>())
+        .collect()
+}
+
+/// The fields selected on the items of the list being resolved.
+fn item_fields<'a>(ctx: &'a Context<'_>) -> Vec<&'a str> {
+    let list = ctx.look_ahead();
+    let mut names = fields_below(&list.field("nodes"));
+    names.extend(fields_below(&list.field("edges").field("node")));
+    names
 }
 
 /// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
 /// [`Narrow`]). PostgreSQL and SQLite send fewer values, and fewer are turned into models.
 pub fn narrow<E: Narrow>(ctx: &Context<'_>, mut query: SelectStatement) -> SelectStatement {
-    let list = ctx.look_ahead();
-    let items = list
-        .field("nodes")
-        .selection_fields()
-        .into_iter()
-        .chain(list.field("edges").field("node").selection_fields());
-    let mut names: Vec<&str> = Vec::new();
-    for item in items {
-        names.extend(item.selection_set().map(|f| f.name()));
-    }
-    let Some(columns) = kept_columns::<E>(names) else {
+    let Some((columns, _)) = kept_columns::<E>(item_fields(ctx)) else {
         return query;
     };
     query.clear_selects();
@@ -347,6 +357,39 @@ pub fn narrow<E: Narrow>(ctx: &Context<'_>, mut query: SelectStatement) -> Selec
         query.expr_as(c.select_as(c.into_expr()), Alias::new(c.as_str()));
     }
     query
+}
+
+/// The columns of `E` that the field being resolved, a row of `E`, reads for its selection:
+/// what to ask [`Loaders::one_covering`] for.
+pub fn needed<E: Narrow>(ctx: &Context<'_>) -> Columns {
+    kept_columns::<E>(fields_below(&ctx.look_ahead())).map_or(WHOLE, |(_, bits)| bits)
+}
+
+/// The row of `R` that a list's items reach through `field`, read in the list's statement
+/// through the items' column `key` with only the columns that field's selection reads, and
+/// those columns' bits; `None` when the field is not selected or the rows may not be read with
+/// the list (see [`items_select`]).
+fn also_for<R: Narrow>(
+    ctx: &Context<'_>,
+    field: &str,
+    key: &'static str,
+) -> Option<(Also, Columns)> {
+    if !items_select(ctx, field) {
+        return None;
+    }
+    let list = ctx.look_ahead();
+    let mut names = fields_below(&list.field("nodes").field(field));
+    names.extend(fields_below(
+        &list.field("edges").field("node").field(field),
+    ));
+    let also = Also::of::<R>(key);
+    Some(match kept_columns::<R>(names) {
+        Some((columns, bits)) => (
+            also.only(columns.iter().map(|c| c.as_str()).collect()),
+            bits,
+        ),
+        None => (also, WHOLE),
+    })
 }
 
 /// Whether the query selects `field` on the items of the list being resolved, and the rows it
@@ -364,7 +407,11 @@ fn items_select(ctx: &Context<'_>, field: &str) -> bool {
 
 /// Gives the rows that a page's items point to to the loader of `R` by id, and returns the
 /// page of items.
-fn prime<M, R: EntityTrait>(loaders: &Loaders, page: Page<Joined<M, R::Model>>) -> Page<M>
+fn prime<M, R: EntityTrait>(
+    loaders: &Loaders,
+    page: Page<Joined<M, R::Model>>,
+    columns: Columns,
+) -> Page<M>
 where
     R::Model: Sync,
 {
@@ -373,6 +420,7 @@ where
             .iter()
             .filter_map(|(_, j)| j.also.as_ref())
             .filter_map(|m| Some((id_of::<R>(m)?, m.clone()))),
+        columns,
     );
     page.map(|j| j.item)
 }
@@ -391,17 +439,16 @@ pub async fn top_joined<M, R, C>(
 ) -> async_graphql::Result<C>
 where
     M: FromQueryResult,
-    R: EntityTrait,
+    R: Narrow,
     R::Model: FromQueryResult + Sync,
     C: ConnectionType,
     C::Node: From<M>,
 {
-    if !items_select(ctx, field) {
+    let Some((also, columns)) = also_for::<R>(ctx, field, key) else {
         return top::<M, C>(ctx, query, sort, args).await;
-    }
+    };
     let req = args.request(&sort)?;
     let loaders = ctx.data::<Loaders>()?;
-    let also = Also::of::<R>(key);
     let page = page::page::<Joined<M, R::Model>>(
         &loaders.db.reads,
         query,
@@ -411,7 +458,7 @@ where
         Some(&also),
     )
     .await?;
-    Ok(C::from_page(prime::<M, R>(loaders, page)))
+    Ok(C::from_page(prime::<M, R>(loaders, page, columns)))
 }
 
 /// A nested list under `parent`: batched with the same list under every other parent of the
@@ -456,17 +503,16 @@ pub async fn nested_joined<M, R, C>(
 ) -> async_graphql::Result<C>
 where
     M: FromQueryResult + Clone + Send + Sync + 'static,
-    R: EntityTrait,
+    R: Narrow,
     R::Model: FromQueryResult + Sync,
     C: ConnectionType,
     C::Node: From<M>,
 {
-    if !items_select(ctx, field) {
+    let Some((also, columns)) = also_for::<R>(ctx, field, key) else {
         return nested::<M, C>(ctx, parent, query, partition, sort, args).await;
-    }
+    };
     let req = args.request(&sort)?;
-    let nested =
-        Nested::new(query, partition, sort, req, wants_total(ctx)).with_also(Also::of::<R>(key));
+    let nested = Nested::new(query, partition, sort, req, wants_total(ctx)).with_also(also);
     let loaders = ctx.data::<Loaders>()?;
     let page = loaders
         .pages::<Joined<M, R::Model>>()
@@ -478,6 +524,7 @@ where
     Ok(C::from_page(prime::<M, R>(
         loaders,
         page.unwrap_or_else(Page::empty),
+        columns,
     )))
 }
 
@@ -488,11 +535,10 @@ mod tests {
 
     #[test]
     fn a_list_leaves_out_the_nullable_columns_its_fields_do_not_read() {
-        let kept = kept_columns::<cluster::Entity>(["name", "slug", "region"])
-            .expect("known fields")
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>();
+        let (kept, bits) =
+            kept_columns::<cluster::Entity>(["name", "slug", "region"]).expect("known fields");
+        assert_eq!(bits.count_ones() as usize, kept.len());
+        let kept = kept.iter().map(|c| c.as_str()).collect::<Vec<_>>();
         assert!(kept.contains(&"id") && kept.contains(&"name") && kept.contains(&"region_id"));
         assert!(!kept.contains(&"description") && !kept.contains(&"website"));
         assert!(kept_columns::<cluster::Entity>(["name", "aFieldAddedLater"]).is_none());

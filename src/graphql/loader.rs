@@ -129,8 +129,14 @@ where
     loader: Arc<L>,
     passes: Arc<Passes>,
     open: OpenSlot<K, L::Value>,
-    primed: Mutex<HashMap<K, L::Value>>,
+    primed: Mutex<HashMap<K, (L::Value, Columns)>>,
 }
+
+/// The columns a row read by a list holds, one bit per column in the entity's order (see
+/// [`super::connection::Narrow`]); [`WHOLE`] for a whole row.
+pub type Columns = u64;
+/// Every column of a row.
+pub const WHOLE: Columns = u64::MAX;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -151,14 +157,35 @@ where
     }
 
     /// Hands over values already read by another statement of the request (a list that joined
-    /// the rows its items point to), so that asking for their keys sends no statement.
-    pub fn prime(&self, values: impl IntoIterator<Item = (K, L::Value)>) {
-        lock(&self.primed).extend(values);
+    /// the rows its items point to), holding `columns`, so that asking for their keys sends no
+    /// statement. A value already held with more columns is kept.
+    pub fn prime(&self, values: impl IntoIterator<Item = (K, L::Value)>, columns: Columns) {
+        let mut primed = lock(&self.primed);
+        for (key, value) in values {
+            match primed.get(&key) {
+                Some((_, held)) if held & columns != *held => {}
+                _ => {
+                    primed.insert(key, (value, columns));
+                }
+            }
+        }
     }
 
     /// The value for `key`, loaded in one batch with every key asked for alongside it.
     pub async fn load_one(&self, key: K) -> async_graphql::Result<Option<L::Value>> {
-        if let Some(value) = lock(&self.primed).get(&key) {
+        self.load_covering(key, WHOLE).await
+    }
+
+    /// The value for `key` holding at least the columns `needed`: one handed over with them,
+    /// or else loaded whole like [`Self::load_one`].
+    pub async fn load_covering(
+        &self,
+        key: K,
+        needed: Columns,
+    ) -> async_graphql::Result<Option<L::Value>> {
+        if let Some((value, held)) = lock(&self.primed).get(&key)
+            && held & needed == needed
+        {
             return Ok(Some(value.clone()));
         }
         let result = {
@@ -283,6 +310,19 @@ impl Loaders {
         E::Model: Sync,
     {
         self.by_id::<E>().load_one(id).await
+    }
+
+    /// Loads one row of `E` by id holding at least the columns `needed` (see [`Columns`]); a
+    /// row a list read with those columns is used as it is.
+    pub async fn one_covering<E: EntityTrait>(
+        &self,
+        id: i64,
+        needed: Columns,
+    ) -> async_graphql::Result<Option<E::Model>>
+    where
+        E::Model: Sync,
+    {
+        self.by_id::<E>().load_covering(id, needed).await
     }
 }
 

@@ -447,7 +447,7 @@ impl Membership {
     async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cluster>> {
         Ok(ctx
             .data::<Loaders>()?
-            .one::<cluster::Entity>(self.0.cluster_id)
+            .one_covering::<cluster::Entity>(self.0.cluster_id, needed::<cluster::Entity>(ctx))
             .await?
             .map(Cluster))
     }
@@ -455,7 +455,10 @@ impl Membership {
     async fn organisation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organisation>> {
         Ok(ctx
             .data::<Loaders>()?
-            .one::<organisation::Entity>(self.0.organisation_id)
+            .one_covering::<organisation::Entity>(
+                self.0.organisation_id,
+                needed::<organisation::Entity>(ctx),
+            )
             .await?
             .map(Organisation))
     }

@@ -29,6 +29,13 @@ pub const REGION_ORDER: Orderable = Orderable {
     fields: &[OrderField::Code, OrderField::Name],
 };
 
+/// Region rows are small and few; lists that reach them read them whole.
+impl Narrow for region::Entity {
+    fn columns_of(_field: &str) -> Option<&'static [&'static str]> {
+        None
+    }
+}
+
 /// A partner region, identified by its NUTS 2021 code (level 0 is the country).
 #[Object]
 impl Region {

@@ -314,6 +314,12 @@ impl Also {
         }
     }
 
+    /// The same row with only `columns` read (see `graphql::connection::Narrow`).
+    pub fn only(mut self, columns: Vec<&'static str>) -> Self {
+        self.columns = columns;
+        self
+    }
+
     /// Joins the row to `stmt`, whose items are the rows of `items`, and selects its columns
     /// under [`ALSO_PREFIX`].
     fn join(&self, stmt: &mut SelectStatement, items: &str) {
