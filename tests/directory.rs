@@ -840,41 +840,66 @@ both!(
                 ],
             ),
         ];
+        // Each list at the top and nested under the themes (one statement for every theme).
+        let rows = |data: &Value, list: &str, nested: bool| -> Vec<Value> {
+            let pages: Vec<Value> = if nested {
+                data["themes"]["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| t[list].clone())
+                    .collect()
+            } else {
+                vec![data[list].clone()]
+            };
+            pages
+                .iter()
+                .flat_map(|p| match p["edges"].as_array() {
+                    Some(edges) => edges.iter().map(|e| e["node"].clone()).collect::<Vec<_>>(),
+                    None => p["nodes"].as_array().cloned().unwrap_or_default(),
+                })
+                .collect()
+        };
         for (list, fields) in lists {
-            let all = app
-                .data(
-                    &format!(
-                        "{{ {list}(first: 100) {{ nodes {{ id {} }} }} }}",
-                        fields.join(" ")
-                    ),
-                    json!({}),
-                )
-                .await;
-            let all = all[list]["nodes"].as_array().cloned().unwrap_or_default();
-            assert!(all.len() > 20, "{list}: {}", all.len());
-            for field in fields {
-                let key = field.split(' ').next().unwrap_or(field);
-                assert!(
-                    all.iter().any(|row| !row[key].is_null()),
-                    "{list}.{key} is null in every row"
-                );
-                let alone = app
+            for nested in [false, true] {
+                let query = |selection: String| {
+                    let page = format!("{list}(first: 100) {{ {selection} }}");
+                    if nested {
+                        format!("{{ themes(first: 10) {{ nodes {{ {page} }} }} }}")
+                    } else {
+                        format!("{{ {page} }}")
+                    }
+                };
+                let all = app
                     .data(
-                        &format!(
-                            "{{ {list}(first: 100) {{ edges {{ node {{ id {field} }} }} }} }}"
-                        ),
+                        &query(format!("nodes {{ id {} }}", fields.join(" "))),
                         json!({}),
                     )
                     .await;
-                let alone = alone[list]["edges"].as_array().cloned().unwrap_or_default();
-                assert_eq!(alone.len(), all.len());
-                for (one, full) in alone.iter().zip(&all) {
-                    assert_eq!(one["node"]["id"], full["id"]);
-                    assert_eq!(
-                        one["node"][key], full[key],
-                        "{list}.{key} of {}",
-                        full["id"]
+                let all = rows(&all, list, nested);
+                assert!(all.len() > 20, "{list}: {}", all.len());
+                for field in &fields {
+                    let key = field.split(' ').next().unwrap_or(field);
+                    assert!(
+                        all.iter().any(|row| !row[key].is_null()),
+                        "{list}.{key} is null in every row (nested: {nested})"
                     );
+                    let alone = app
+                        .data(
+                            &query(format!("edges {{ node {{ id {field} }} }}")),
+                            json!({}),
+                        )
+                        .await;
+                    let alone = rows(&alone, list, nested);
+                    assert_eq!(alone.len(), all.len());
+                    for (one, full) in alone.iter().zip(&all) {
+                        assert_eq!(one["id"], full["id"]);
+                        assert_eq!(
+                            one[key], full[key],
+                            "{list}.{key} of {} (nested: {nested})",
+                            full["id"]
+                        );
+                    }
                 }
             }
         }

@@ -110,6 +110,7 @@ impl Region {
     ) -> async_graphql::Result<ClusterConnection> {
         let sort = by_name("cluster").sort(order_by)?;
         let q = cluster::Entity::find().into_query();
+        let q = narrow::<cluster::Entity>(ctx, q);
         nested::<cluster::Model, _>(
             ctx,
             self.0.id,
@@ -132,6 +133,7 @@ impl Region {
     ) -> async_graphql::Result<OrganisationConnection> {
         let sort = by_name("organisation").sort(order_by)?;
         let q = organisation::Entity::find().into_query();
+        let q = narrow::<organisation::Entity>(ctx, q);
         nested::<organisation::Model, _>(
             ctx,
             self.0.id,
@@ -209,6 +211,7 @@ impl Theme {
     ) -> async_graphql::Result<ClusterConnection> {
         let sort = by_name("cluster").sort(order_by)?;
         let q = linked_to_theme::<cluster::Entity>("cluster_theme", "cluster_id");
+        let q = narrow::<cluster::Entity>(ctx, q);
         nested::<cluster::Model, _>(
             ctx,
             self.0.id,
@@ -231,6 +234,7 @@ impl Theme {
     ) -> async_graphql::Result<OrganisationConnection> {
         let sort = by_name("organisation").sort(order_by)?;
         let q = linked_to_theme::<organisation::Entity>("organisation_theme", "organisation_id");
+        let q = narrow::<organisation::Entity>(ctx, q);
         nested::<organisation::Model, _>(
             ctx,
             self.0.id,
