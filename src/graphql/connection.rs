@@ -323,7 +323,8 @@ fn kept_columns<'f, E: Narrow>(
     let mut kept = Vec::new();
     for (i, c) in E::Column::iter().enumerate() {
         if !c.def().is_null() || wanted.contains(&c.as_str()) {
-            bits |= 1 << i;
+            // A table wider than `Columns` has bits for is read whole.
+            bits |= 1u64.checked_shl(u32::try_from(i).ok()?)?;
             kept.push(c);
         }
     }
