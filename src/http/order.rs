@@ -58,6 +58,19 @@ impl Shape {
             .unwrap_or(usize::MAX)
     }
 
+    /// The fields of this shape that an object's keys, taken in turn, are: each key is looked
+    /// for after the one before it, so an object in order costs one pass over the shape. `None`
+    /// for a key not found there (out of order, or unknown).
+    fn walk<'k>(&self, keys: impl Iterator<Item = &'k Name>) -> Vec<Option<&Shape>> {
+        let mut next = 0;
+        keys.map(|key| {
+            let at = self.fields[next..].iter().position(|(k, _)| k == key)?;
+            next += at + 1;
+            Some(&self.fields[next - 1].1)
+        })
+        .collect()
+    }
+
     /// Puts `value`, an answer to this shape, into the query's order, at every level. Objects
     /// already in order (most of them) are left as they are.
     pub fn arrange(&self, value: &mut Value) {
@@ -72,19 +85,14 @@ impl Shape {
                 }
             }
             Value::Object(map) => {
-                let mut last = 0;
-                let in_order = map.keys().all(|k| {
-                    let at = self.position(k);
-                    let ok = at >= last;
-                    last = at;
-                    ok
-                });
-                if !in_order {
+                let mut below = self.walk(map.keys());
+                if below.iter().any(Option::is_none) {
                     map.sort_by_cached_key(|k, _| self.position(k));
+                    below = self.walk(map.keys());
                 }
-                for (key, below) in &self.fields {
-                    if let Some(v) = map.get_mut(key) {
-                        below.arrange(v);
+                for (v, shape) in map.values_mut().zip(below) {
+                    if let Some(shape) = shape {
+                        shape.arrange(v);
                     }
                 }
             }
