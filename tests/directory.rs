@@ -792,16 +792,40 @@ both!(
             clusters: 20,
             organisations: 60,
             memberships: 120,
-            events: 0,
+            events: 80,
             seed: 5,
         })
         .await;
+        // No event comes with a registration address; give three one.
+        let admin = app
+            .key(cluster_directory::domain::Role::Admin, None, None)
+            .await;
+        let events = app
+            .data(
+                "{ events(first: 3, filter: { includePast: true }) { nodes { id version } } }",
+                json!({}),
+            )
+            .await;
+        for e in events["events"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            app.data_as(
+                Some(&admin),
+                "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { id } }",
+                json!({ "i": { "id": e["id"], "version": e["version"],
+                               "registrationUrl": "https://example.org/register" } }),
+            )
+            .await;
+        }
         // Each field alone reads only the columns it needs; with every field selected, the list
         // reads every column. Both must answer the same, and every field that reads a column of
         // its own must hold a value in some row, or this would not notice a column left out.
         let lists = [
             (
                 "clusters",
+                "",
                 vec![
                     "slug",
                     "name",
@@ -821,6 +845,7 @@ both!(
             ),
             (
                 "organisations",
+                "",
                 vec![
                     "slug",
                     "name",
@@ -837,6 +862,26 @@ both!(
                     "createdAt",
                     "updatedAt",
                     "version",
+                ],
+            ),
+            (
+                "events",
+                ", filter: { includePast: true }",
+                vec![
+                    "slug",
+                    "title",
+                    "format",
+                    "startsAt",
+                    "localStartsAt",
+                    "description",
+                    "venue",
+                    "city",
+                    "countryCode",
+                    "onlineUrl",
+                    "online",
+                    "language",
+                    "registrationUrl",
+                    "status",
                 ],
             ),
         ];
@@ -860,10 +905,11 @@ both!(
                 })
                 .collect()
         };
-        for (list, fields) in lists {
+        for (list, top_args, fields) in lists {
             for nested in [false, true] {
                 let query = |selection: String| {
-                    let page = format!("{list}(first: 100) {{ {selection} }}");
+                    let args = if nested { "" } else { top_args };
+                    let page = format!("{list}(first: 100{args}) {{ {selection} }}");
                     if nested {
                         format!("{{ themes(first: 10) {{ nodes {{ {page} }} }} }}")
                     } else {

@@ -362,9 +362,12 @@ impl Cluster {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
         let filter = filter.unwrap_or_default().parse()?;
-        let mut q = event::Entity::find()
-            .filter(filter.condition())
-            .into_query();
+        let mut q = narrow::<event::Entity>(
+            ctx,
+            event::Entity::find()
+                .filter(filter.condition())
+                .into_query(),
+        );
         q.inner_join(
             Alias::new("event_organiser"),
             col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),

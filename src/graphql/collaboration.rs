@@ -268,7 +268,7 @@ impl Collaboration {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
-        let mut q = event::Entity::find().into_query();
+        let mut q = narrow::<event::Entity>(ctx, event::Entity::find().into_query());
         q.inner_join(
             Alias::new("event_organiser"),
             col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),

@@ -171,7 +171,27 @@ impl EventQuery {
         let q = event::Entity::find()
             .filter(filter.condition())
             .into_query();
+        let q = narrow::<event::Entity>(ctx, q);
         top::<event::Model, _>(ctx, q, sort, PageArgs::new(first, after, last, before)).await
+    }
+}
+
+impl Narrow for event::Entity {
+    fn columns_of(field: &str) -> Option<&'static [&'static str]> {
+        Some(match field {
+            "__typename" | "id" | "version" | "slug" | "title" | "localizedTitle"
+            | "textLanguage" | "translations" | "format" | "startsAt" | "endsAt" | "timeZone"
+            | "localStartsAt" | "localEndsAt" | "status" | "themes" | "organisers"
+            | "createdAt" | "updatedAt" => &[],
+            "description" | "localizedDescription" => &["description"],
+            "venue" => &["venue"],
+            "city" => &["city"],
+            "countryCode" => &["country_code"],
+            "onlineUrl" | "online" => &["online_url"],
+            "language" => &["language"],
+            "registrationUrl" => &["registration_url"],
+            _ => return None,
+        })
     }
 }
 

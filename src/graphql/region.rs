@@ -256,6 +256,7 @@ impl Theme {
     ) -> async_graphql::Result<EventConnection> {
         let sort = super::event::EVENT_ORDER.sort(None)?;
         let q = linked_to_theme::<event::Entity>("event_theme", "event_id");
+        let q = narrow::<event::Entity>(ctx, q);
         nested::<event::Model, _>(
             ctx,
             self.0.id,
