@@ -339,12 +339,16 @@ fn fields_below<'a>(look: &async_graphql::Lookahead<'a>) -> Vec<&'a str> {
         .collect()
 }
 
+/// The items of the list being resolved as the query selects them: under `nodes`, and under
+/// `edges { node }`.
+fn items<'a>(ctx: &'a Context<'_>) -> [async_graphql::Lookahead<'a>; 2] {
+    let list = ctx.look_ahead();
+    [list.field("nodes"), list.field("edges").field("node")]
+}
+
 /// The fields selected on the items of the list being resolved.
 fn item_fields<'a>(ctx: &'a Context<'_>) -> Vec<&'a str> {
-    let list = ctx.look_ahead();
-    let mut names = fields_below(&list.field("nodes"));
-    names.extend(fields_below(&list.field("edges").field("node")));
-    names
+    items(ctx).iter().flat_map(fields_below).collect()
 }
 
 /// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
@@ -368,21 +372,23 @@ pub fn needed<E: Narrow>(ctx: &Context<'_>) -> Columns {
 
 /// The row of `R` that a list's items reach through `field`, read in the list's statement
 /// through the items' column `key` with only the columns that field's selection reads, and
-/// those columns' bits; `None` when the field is not selected or the rows may not be read with
-/// the list (see [`items_select`]).
+/// those columns' bits; `None` when the field is not selected, or outside queries: the loaders
+/// keep the rows they are handed for the rest of the request, and a mutation's later field (or
+/// a subscription's later event) must see the rows as its own writes (or the writes since) left
+/// them.
 fn also_for<R: Narrow>(
     ctx: &Context<'_>,
     field: &str,
     key: &'static str,
 ) -> Option<(Also, Columns)> {
-    if !items_select(ctx, field) {
+    if ctx.query_env.operation.node.ty != OperationType::Query {
         return None;
     }
-    let list = ctx.look_ahead();
-    let mut names = fields_below(&list.field("nodes").field(field));
-    names.extend(fields_below(
-        &list.field("edges").field("node").field(field),
-    ));
+    let reached = items(ctx).map(|items| items.field(field));
+    if !reached.iter().any(|r| r.exists()) {
+        return None;
+    }
+    let names: Vec<&str> = reached.iter().flat_map(fields_below).collect();
     let also = Also::of::<R>(key);
     Some(match kept_columns::<R>(names) {
         Some((columns, bits)) => (
@@ -391,19 +397,6 @@ fn also_for<R: Narrow>(
         ),
         None => (also, WHOLE),
     })
-}
-
-/// Whether the query selects `field` on the items of the list being resolved, and the rows it
-/// reaches may be read with the list. Only queries read them so: the loaders keep the rows they
-/// are handed for the rest of the request, and a mutation's later field (or a subscription's
-/// later event) must see the rows as its own writes (or the writes since) left them.
-fn items_select(ctx: &Context<'_>, field: &str) -> bool {
-    if ctx.query_env.operation.node.ty != OperationType::Query {
-        return false;
-    }
-    let list = ctx.look_ahead();
-    list.field("nodes").field(field).exists()
-        || list.field("edges").field("node").field(field).exists()
 }
 
 /// Gives the rows that a page's items point to to the loader of `R` by id, and returns the
