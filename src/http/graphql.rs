@@ -433,11 +433,6 @@ async fn execute(
         // Execution reports the syntax error.
         None => None,
     };
-    // The order the answer's fields are written in, from a document the limits accepted.
-    let shape = match (&doc, &analysis, operation) {
-        (Some(doc), Some(_), Some(op)) => Some(Shape::of(doc, op)),
-        _ => None,
-    };
     let who = match &caller {
         crate::services::access::Caller::Key(k) => format!("key:{}", k.key_id),
         _ => {
@@ -473,6 +468,11 @@ async fn execute(
             .map(crate::graphql::i18n::accept_language)
             .unwrap_or_default(),
     );
+    // The order the answer's fields are written in, from a document the limits accepted.
+    let shape = match (&doc, &analysis, operation) {
+        (Some(doc), Some(_), Some(op)) => Some(Shape::of(doc, op)),
+        _ => None,
+    };
     let loaders = Loaders::new(state.db.clone());
     let passes = loaders.passes();
     let mut request = Request::new(query)
