@@ -8,6 +8,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod bulk;
 mod kept;
 pub use kept::Kept;
 

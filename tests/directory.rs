@@ -1005,3 +1005,71 @@ both!(
         assert!(checked > 10, "only {checked} organisations with a website");
     }
 );
+
+/// Every index, constraint and trigger of the database, described the way its catalog does.
+async fn schema_objects(app: &support::TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let sql = match app.db.backend() {
+        DbBackend::Postgres => {
+            "SELECT c.relname || ': ' || pg_get_indexdef(c.oid) AS d FROM pg_index x \
+             JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' \
+             UNION ALL SELECT k.conname || ': ' || pg_get_constraintdef(k.oid) FROM pg_constraint k \
+             JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = 'public' \
+             UNION ALL SELECT t.tgname || ': ' || pg_get_triggerdef(t.oid) FROM pg_trigger t \
+             WHERE NOT t.tgisinternal ORDER BY 1"
+        }
+        _ => {
+            "SELECT type || ' ' || name || ': ' || coalesce(sql, '') AS d FROM sqlite_master \
+             WHERE type IN ('index', 'trigger') ORDER BY 1"
+        }
+    };
+    app.db
+        .conn
+        .query_all_raw(Statement::from_string(app.db.backend(), sql))
+        .await
+        .expect("catalog")
+        .iter()
+        .map(|r| r.try_get::<String>("", "d").expect("d"))
+        .collect()
+}
+
+async fn row_counts(app: &support::TestApp) -> Vec<i64> {
+    let mut n = Vec::new();
+    for table in ["organisation", "membership", "event", "search_document"] {
+        n.push(app.count(table).await);
+    }
+    n
+}
+
+both!(
+    generate_puts_back_what_it_set_aside_and_a_failed_load_changes_nothing,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        let args = GenerateArgs {
+            clusters: 20,
+            organisations: 300,
+            memberships: 1200,
+            events: 40,
+            seed: 11,
+        };
+        let before = schema_objects(&app).await;
+        let demo = row_counts(&app).await;
+        assert!(
+            before
+                .iter()
+                .any(|d| d.contains("ix_membership_cluster_page")),
+            "the catalog lists the indexes: {before:?}"
+        );
+        app.generate(args.clone()).await;
+        assert_eq!(schema_objects(&app).await, before);
+        let rows = row_counts(&app).await;
+        assert_eq!(rows[1] - demo[1], 1200, "memberships written: {rows:?}");
+        // The same seed again: its slugs are taken, so the load fails, on PostgreSQL when the
+        // unique constraint is put back, and leaves nothing behind.
+        let again = cluster_directory::services::generate::generate(&app.db.conn, &args).await;
+        assert!(again.is_err(), "a second load of the same seed must fail");
+        assert_eq!(row_counts(&app).await, rows);
+        assert_eq!(schema_objects(&app).await, before);
+    }
+);
