@@ -889,3 +889,46 @@ both!(
         );
     }
 );
+
+both!(
+    matchmaking_statements_do_not_grow_with_candidates_or_matches,
+    |app: TestApp| async move {
+        app.generate(cluster_directory::config::GenerateArgs {
+            clusters: 12,
+            organisations: 400,
+            memberships: 800,
+            events: 0,
+            seed: 5,
+        })
+        .await;
+        let subject = app
+            .data("{ offersAndNeeds(first: 1) { nodes { id } } }", json!({}))
+            .await["offersAndNeeds"]["nodes"][0]["id"]
+            .clone();
+        let used = |first: usize| {
+            let app = &app;
+            let subject = subject.clone();
+            async move {
+                let before = app.db.statements();
+                let found = app
+                    .data(
+                        "query($id: ID!, $first: Int!) { node(id: $id) { ... on OfferNeed { matches(first: $first) { score parts { factor } offerNeed { title } organisation { name } } } } }",
+                        json!({ "id": subject, "first": first }),
+                    )
+                    .await;
+                assert_eq!(
+                    found["node"]["matches"].as_array().map(Vec::len),
+                    Some(first),
+                    "{found}"
+                );
+                app.db.statements() - before
+            }
+        };
+        let (two, twenty) = (used(2).await, used(20).await);
+        assert_eq!(two, twenty, "statements for 2 matches and for 20");
+        // The lookup, the subject, the candidates on its themes, the newest others (this
+        // subject's themes have fewer than the 300 it scores) and their rows, and the matches'
+        // offers and organisations.
+        assert_eq!(twenty, 7, "statements for one offer's matches");
+    }
+);

@@ -2,15 +2,15 @@
 //! for a need, the offers), scored by shared themes, NACE codes, target countries, text
 //! similarity and freshness, each part kept so that the score can be explained.
 
-use crate::entities::{membership, offer_need};
+use crate::entities::offer_need;
 use crate::error::AppResult;
 use crate::services::filter::{col, union_all};
 use crate::services::organisation::unpack_codes;
 use crate::services::search::text::fold;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -275,118 +275,145 @@ fn parts(subject: &Side, other: &Side, now: DateTime<Utc>, explain: bool) -> Vec
     parts
 }
 
+/// A row of [`side_columns`]; `clusters` and `shared` only where the statement reads them.
+#[derive(FromQueryResult)]
+struct SideRow {
+    id: i64,
+    organisation_id: i64,
+    title: String,
+    description: Option<String>,
+    target_countries: Option<String>,
+    updated_at: DateTime<Utc>,
+    nace_codes: Option<String>,
+    country_code: String,
+    themes: Option<String>,
+    clusters: Option<String>,
+}
+
+impl SideRow {
+    fn side(self) -> Side {
+        Side {
+            id: self.id,
+            organisation_id: self.organisation_id,
+            themes: split(self.themes.as_deref()).map(str::to_owned).collect(),
+            nace: unpack_codes(self.nace_codes.as_deref()),
+            country: self.country_code,
+            targets: unpack_codes(self.target_countries.as_deref()),
+            words: words(&format!(
+                "{} {}",
+                self.title,
+                self.description.unwrap_or_default()
+            )),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The items of a list that [`joined`] made.
+fn split(list: Option<&str>) -> impl Iterator<Item = &str> {
+    list.unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+}
+
+/// The values of `column` over the rows of `from_where` (a `FROM … WHERE …` clause), joined by
+/// commas, as a scalar subquery: slugs and ids hold no commas.
+fn joined(backend: DbBackend, column: &str, from_where: &str) -> Expr {
+    let aggregate = match backend {
+        DbBackend::Postgres => format!("string_agg(CAST({column} AS TEXT), ',')"),
+        _ => format!("group_concat(CAST({column} AS TEXT), ',')"),
+    };
+    Expr::cust(format!("(SELECT {aggregate} {from_where})"))
+}
+
+/// What matchmaking reads of offers and needs, in one row each: their own columns, their
+/// organisation's codes and country, and their themes' slugs.
+fn side_columns(backend: DbBackend) -> SelectStatement {
+    let on = |c: &'static str| (Alias::new("offer_need"), Alias::new(c));
+    let org = |c: &'static str| (Alias::new("organisation"), Alias::new(c));
+    Query::select()
+        .columns(
+            [
+                "id",
+                "organisation_id",
+                "title",
+                "description",
+                "target_countries",
+                "updated_at",
+            ]
+            .map(on),
+        )
+        .columns(["nace_codes", "country_code"].map(org))
+        .expr_as(
+            joined(
+                backend,
+                "theme.slug",
+                "FROM offer_need_theme JOIN theme ON theme.id = offer_need_theme.theme_id \
+                 WHERE offer_need_theme.offer_need_id = offer_need.id",
+            ),
+            Alias::new("themes"),
+        )
+        .from(Alias::new("offer_need"))
+        .inner_join(
+            Alias::new("organisation"),
+            Expr::col(org("id")).equals(on("organisation_id")),
+        )
+        .to_owned()
+}
+
 /// Reads offers and needs with their themes and what matchmaking needs of their organisations.
 async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: i64,
-        organisation_id: i64,
-        title: String,
-        description: Option<String>,
-        target_countries: Option<String>,
-        updated_at: DateTime<Utc>,
-        nace_codes: Option<String>,
-        country_code: String,
-    }
-    let on = |c: &'static str| (Alias::new("offer_need"), Alias::new(c));
-    let org = |c: &'static str| (Alias::new("organisation"), Alias::new(c));
-    let rows = Row::find_by_statement(
-        db.get_database_backend().build(
-            Query::select()
-                .columns(
-                    [
-                        "id",
-                        "organisation_id",
-                        "title",
-                        "description",
-                        "target_countries",
-                        "updated_at",
-                    ]
-                    .map(on),
-                )
-                .columns(["nace_codes", "country_code"].map(org))
-                .from(Alias::new("offer_need"))
-                .inner_join(
-                    Alias::new("organisation"),
-                    Expr::col(org("id")).equals(on("organisation_id")),
-                )
-                .and_where(Expr::col(on("id")).is_in(ids.iter().copied())),
-        ),
-    )
+    let backend = db.get_database_backend();
+    let rows = SideRow::find_by_statement(backend.build(
+        side_columns(backend).and_where(col("offer_need", "id").is_in(ids.iter().copied())),
+    ))
     .all(db)
     .await?;
-    #[derive(FromQueryResult)]
-    struct Link {
-        offer_need_id: i64,
-        slug: String,
-    }
-    let links = Link::find_by_statement(
-        db.get_database_backend().build(
-            Query::select()
-                .column((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
-                .column((Alias::new("theme"), Alias::new("slug")))
-                .from(Alias::new("offer_need_theme"))
-                .inner_join(
-                    Alias::new("theme"),
-                    Expr::col((Alias::new("theme"), Alias::new("id")))
-                        .equals((Alias::new("offer_need_theme"), Alias::new("theme_id"))),
-                )
-                .and_where(
-                    Expr::col((Alias::new("offer_need_theme"), Alias::new("offer_need_id")))
-                        .is_in(ids.iter().copied()),
-                ),
-        ),
-    )
-    .all(db)
-    .await?;
-    let mut themes: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    for l in links {
-        themes.entry(l.offer_need_id).or_default().insert(l.slug);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|r| Side {
-            id: r.id,
-            organisation_id: r.organisation_id,
-            themes: themes.remove(&r.id).unwrap_or_default(),
-            nace: unpack_codes(r.nace_codes.as_deref()),
-            country: r.country_code,
-            targets: unpack_codes(r.target_countries.as_deref()),
-            words: words(&format!(
-                "{} {}",
-                r.title,
-                r.description.unwrap_or_default()
-            )),
-            updated_at: r.updated_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(SideRow::side).collect())
 }
 
 /// The best counterparts of one offer or need: open offers or needs of the other side, of
 /// organisations that share no cluster with its own, best first.
+///
+/// Three statements whatever the number of candidates: the subject with its organisation's
+/// clusters, the candidates on its themes with what scoring needs of them, and (only when its
+/// themes have too few) the newest others.
 pub async fn matches(
     db: &impl ConnectionTrait,
     subject: &offer_need::Model,
     limit: usize,
 ) -> AppResult<Vec<Scored>> {
-    let Some(me) = sides(db, &[subject.id]).await?.pop() else {
+    let backend = db.get_database_backend();
+    let mine = side_columns(backend)
+        .expr_as(
+            joined(
+                backend,
+                "membership.cluster_id",
+                "FROM membership WHERE membership.organisation_id = offer_need.organisation_id",
+            ),
+            Alias::new("clusters"),
+        )
+        .and_where(col("offer_need", "id").eq(subject.id))
+        .to_owned();
+    let Some(mine) = SideRow::find_by_statement(backend.build(&mine))
+        .one(db)
+        .await?
+    else {
         return Ok(Vec::new());
     };
+    // Counterparts must share no cluster with the subject's organisation: none of their
+    // memberships is in one of its clusters (a few index probes per candidate).
+    let my_clusters = split(mine.clusters.as_deref())
+        .map(str::parse::<i64>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| crate::error::AppError::Internal(format!("cluster ids: {e}").into()))?;
+    let me = mine.side();
     let other_side: Vec<_> = <crate::domain::OfferNeedKind as sea_orm::Iterable>::iter()
         .filter(|k| k.is_offer() != subject.kind.is_offer())
         .collect();
-    // Counterparts must share no cluster with the subject's organisation: none of their
-    // memberships is in one of its clusters (a few index probes per candidate).
-    let my_clusters: Vec<i64> = membership::Entity::find()
-        .select_only()
-        .column(membership::Column::ClusterId)
-        .filter(membership::Column::OrganisationId.eq(subject.organisation_id))
-        .into_tuple()
-        .all(db)
-        .await?;
     let mut open = Cond::all()
         .add(col("offer_need", "kind").is_in(other_side.iter().map(sea_orm::ActiveEnum::to_value)))
         .add(col("offer_need", "organisation_id").ne(subject.organisation_id))
@@ -442,19 +469,37 @@ pub async fn matches(
             .limit(CANDIDATES)
             .to_owned()
     };
-    let mut shared: HashMap<i64, usize> = HashMap::new();
+    let mut others = Vec::new();
     if let Some(all) = union_all(me.themes.iter().map(|t| per_theme(t))) {
-        for row in db.query_all(&all).await? {
-            *shared.entry(row.try_get("", "id")?).or_default() += 1;
-        }
+        // Counted and cut in the database, and read with what scoring needs, in one statement.
+        let shared = Alias::new("shared");
+        let best = Query::select()
+            .column(Alias::new("id"))
+            .expr_as(Expr::cust("COUNT(*)"), shared.clone())
+            .from_subquery(all, Alias::new("t"))
+            .group_by_col(Alias::new("id"))
+            .order_by(shared.clone(), sea_orm::Order::Desc)
+            .order_by(Alias::new("id"), sea_orm::Order::Desc)
+            .limit(CANDIDATES)
+            .to_owned();
+        let candidates = side_columns(backend)
+            .join_subquery(
+                sea_orm::sea_query::JoinType::InnerJoin,
+                best,
+                Alias::new("best"),
+                col("best", "id").equals((Alias::new("offer_need"), Alias::new("id"))),
+            )
+            .to_owned();
+        others = SideRow::find_by_statement(backend.build(&candidates))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(SideRow::side)
+            .collect();
     }
-    let mut ids: Vec<(i64, usize)> = shared.into_iter().collect();
-    ids.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    let mut ids: Vec<i64> = ids.into_iter().map(|(id, _)| id).collect();
-    ids.truncate(CANDIDATES as usize);
-    if (ids.len() as u64) < CANDIDATES {
+    if (others.len() as u64) < CANDIDATES {
         // Too few on its themes: the newest others fill up.
-        let seen: HashSet<i64> = ids.iter().copied().collect();
+        let seen: HashSet<i64> = others.iter().map(|o| o.id).collect();
         let recent = Query::select()
             .column((Alias::new("offer_need"), Alias::new("id")))
             .from(Alias::new("offer_need"))
@@ -465,17 +510,17 @@ pub async fn matches(
             )
             .limit(CANDIDATES)
             .to_owned();
+        let mut more = Vec::new();
         for row in db.query_all(&recent).await? {
             let id: i64 = row.try_get("", "id")?;
-            if !seen.contains(&id) {
-                ids.push(id);
+            if !seen.contains(&id) && others.len() + more.len() < CANDIDATES as usize {
+                more.push(id);
             }
         }
-        ids.truncate(CANDIDATES as usize);
+        others.extend(sides(db, &more).await?);
     }
     // Rank every candidate by value, then explain the best.
     let now = Utc::now();
-    let others = sides(db, &ids).await?;
     let mut ranked: Vec<(f64, &Side)> = others
         .iter()
         .map(|other| (weighted(&parts(&me, other, now, false)), other))
