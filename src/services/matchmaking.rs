@@ -275,7 +275,7 @@ fn parts(subject: &Side, other: &Side, now: DateTime<Utc>, explain: bool) -> Vec
     parts
 }
 
-/// A row of [`side_columns`]; `clusters` and `shared` only where the statement reads them.
+/// A row of [`side_columns`]; `clusters` only where the statement reads it (the subject's).
 #[derive(FromQueryResult)]
 struct SideRow {
     id: i64,
@@ -378,9 +378,9 @@ async fn sides(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<Vec<Side>> {
 /// The best counterparts of one offer or need: open offers or needs of the other side, of
 /// organisations that share no cluster with its own, best first.
 ///
-/// Three statements whatever the number of candidates: the subject with its organisation's
-/// clusters, the candidates on its themes with what scoring needs of them, and (only when its
-/// themes have too few) the newest others.
+/// Two statements whatever the number of candidates: the subject with its organisation's
+/// clusters, and the candidates on its themes with what scoring needs of them. Only when its
+/// themes have too few candidates, two more read the newest others.
 pub async fn matches(
     db: &impl ConnectionTrait,
     subject: &offer_need::Model,
