@@ -1063,6 +1063,22 @@ both!(
         );
         app.generate(args.clone()).await;
         assert_eq!(schema_objects(&app).await, before);
+        if app.db.backend() == sea_orm::DbBackend::Sqlite {
+            // The load left no write-ahead log behind: a checkpoint finds no frames in it.
+            use sea_orm::ConnectionTrait;
+            let row = app
+                .db
+                .conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    "PRAGMA wal_checkpoint(PASSIVE)",
+                ))
+                .await
+                .expect("checkpoint")
+                .expect("a row");
+            let frames: i64 = row.try_get_by_index(1).expect("log");
+            assert_eq!(frames, 0, "frames left in the write-ahead log");
+        }
         let rows = row_counts(&app).await;
         assert_eq!(rows[1] - demo[1], 1200, "memberships written: {rows:?}");
         // The same seed again: its slugs are taken, so the load fails, on PostgreSQL when the
