@@ -15,7 +15,7 @@
 use crate::error::AppResult;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-/// What [`set_aside`] took off a table, to put back with [`SetAside::restore`].
+/// What [`set_aside`] took off the tables, to put back with [`SetAside::restore`].
 #[must_use = "what was set aside must be put back"]
 #[derive(Debug)]
 pub struct SetAside {
@@ -24,7 +24,7 @@ pub struct SetAside {
 }
 
 impl SetAside {
-    /// Builds the indexes and adds the foreign keys again, checking every row.
+    /// Builds the indexes and adds the constraints again, checking every row.
     pub async fn restore(self, db: &impl ConnectionTrait) -> AppResult<()> {
         for sql in self.restore {
             db.execute_unprepared(&sql).await?;
