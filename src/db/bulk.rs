@@ -57,51 +57,44 @@ async fn list(
 ) -> AppResult<()> {
     let backend = db.get_database_backend();
     let listed = |sql: &str| Statement::from_sql_and_values(backend, sql, [table.into()]);
-    match backend {
+    let indexes = match backend {
         DbBackend::Sqlite => {
-            let indexes = listed(
-                "SELECT name, sql FROM sqlite_master \
-                 WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            );
-            for row in db.query_all_raw(indexes).await? {
-                let name: String = row.try_get("", "name")?;
-                drop.push(format!("DROP INDEX {}", quoted(&name)));
-                restore.push(row.try_get("", "sql")?);
-            }
+            "SELECT name, sql FROM sqlite_master \
+             WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
         }
         DbBackend::Postgres => {
-            let indexes = listed(
-                "SELECT c.relname AS name, pg_get_indexdef(c.oid) AS sql \
-                 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid \
-                 WHERE x.indrelid = $1::regclass \
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
-            );
-            for row in db.query_all_raw(indexes).await? {
-                let name: String = row.try_get("", "name")?;
-                drop.push(format!("DROP INDEX {}", quoted(&name)));
-                restore.push(row.try_get("", "sql")?);
-            }
-            // Foreign keys, and unique constraints that no foreign key points at.
-            let keys = listed(
-                "SELECT k.conname AS name, pg_get_constraintdef(k.oid) AS sql \
-                 FROM pg_constraint k WHERE k.conrelid = $1::regclass \
-                 AND (k.contype = 'f' OR (k.contype = 'u' AND NOT EXISTS \
-                 (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid)))",
-            );
-            for row in db.query_all_raw(keys).await? {
-                let name = quoted(&row.try_get::<String>("", "name")?);
-                let definition: String = row.try_get("", "sql")?;
-                drop.push(format!(
-                    "ALTER TABLE {} DROP CONSTRAINT {name}",
-                    quoted(table)
-                ));
-                restore.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {name} {definition}",
-                    quoted(table)
-                ));
-            }
+            "SELECT c.relname AS name, pg_get_indexdef(c.oid) AS sql \
+             FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid \
+             WHERE x.indrelid = $1::regclass \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)"
         }
-        _ => {}
+        _ => return Ok(()),
+    };
+    for row in db.query_all_raw(listed(indexes)).await? {
+        let name: String = row.try_get("", "name")?;
+        drop.push(format!("DROP INDEX {}", quoted(&name)));
+        restore.push(row.try_get("", "sql")?);
+    }
+    if backend == DbBackend::Postgres {
+        // Foreign keys, and unique constraints that no foreign key points at.
+        let keys = listed(
+            "SELECT k.conname AS name, pg_get_constraintdef(k.oid) AS sql \
+             FROM pg_constraint k WHERE k.conrelid = $1::regclass \
+             AND (k.contype = 'f' OR (k.contype = 'u' AND NOT EXISTS \
+             (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid)))",
+        );
+        for row in db.query_all_raw(keys).await? {
+            let name = quoted(&row.try_get::<String>("", "name")?);
+            let definition: String = row.try_get("", "sql")?;
+            drop.push(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {name}",
+                quoted(table)
+            ));
+            restore.push(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {name} {definition}",
+                quoted(table)
+            ));
+        }
     }
     Ok(())
 }
