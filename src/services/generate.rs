@@ -159,13 +159,9 @@ pub async fn generate(
     }
     let written = written?;
     txn.commit().await?;
-    if sqlite {
-        // The whole dataset went through the write-ahead log, which SQLite copies into the
-        // database after the commit but keeps at its full size until the next write: empty it
-        // now rather than leave hundreds of megabytes beside the database.
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await?;
-    }
+    let mut tables = FILLED.to_vec();
+    tables.push("search_document");
+    bulk::settle(db, &tables).await?;
     Ok(written)
 }
 
