@@ -101,6 +101,14 @@ impl Database {
         self.conn.get_database_backend()
     }
 
+    /// Closes every connection: those kept out of the pool, the pool's idle ones, and each one
+    /// in use as soon as it is handed back; statements started afterwards fail. Ends once all are
+    /// closed. On SQLite the last connection to close folds the write-ahead log into the database
+    /// and removes it.
+    pub async fn close(&self) {
+        self.reads.close().await;
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> AppResult<()> {
         self.conn.execute_unprepared("SELECT 1").await?;

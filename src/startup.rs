@@ -87,18 +87,30 @@ impl Application {
         self.db.clone()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+    /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish, then closes the
+    /// database connections (waiting at most [`CLOSE_WITHIN`] for those still in use).
     pub async fn run(self) -> AppResult<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| crate::error::AppError::Internal(Box::new(e)))
+        .map_err(|e| crate::error::AppError::Internal(Box::new(e)));
+        if tokio::time::timeout(CLOSE_WITHIN, self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use after {CLOSE_WITHIN:?}; exiting");
+        }
+        served
     }
 }
+
+/// How long a stopping server waits for database connections still in use (a subscription's
+/// statement, say) before it exits without them.
+const CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

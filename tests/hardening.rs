@@ -577,6 +577,94 @@ both!(
     }
 );
 
+both!(
+    a_stopped_server_closes_its_database_connections,
+    |app: TestApp| async move {
+        // A database that only the server below opens, so that its connections are the last.
+        let backend = match app.db.backend() {
+            sea_orm::DbBackend::Sqlite => support::Backend::Sqlite,
+            _ => support::Backend::Postgres,
+        };
+        let url = support::fresh_database(backend).await;
+        let (mut child, addr) = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || start_server(&url)
+        })
+        .await
+        .expect("started");
+        // Requests side by side, so that several connections are kept between statements; on
+        // PostgreSQL the change listener holds one more for good.
+        let requests = (0..8).map(|_| {
+            app.client
+                .post(format!("http://{addr}/graphql"))
+                .json(&json!({ "query": "{ clusters(first: 5) { nodes { name members: memberships(first: 3) { nodes { organisation { name } } } } } }" }))
+                .send()
+        });
+        for res in futures_util::future::join_all(requests).await {
+            assert_eq!(res.expect("answered").status(), 200);
+        }
+        let stopping = std::time::Instant::now();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = tokio::task::spawn_blocking(move || child.wait().expect("exits"))
+            .await
+            .expect("joined");
+        assert!(exit.success(), "{exit:?}");
+        // Every connection was handed back and closed: it did not wait out its limit for one.
+        assert!(
+            stopping.elapsed() < std::time::Duration::from_secs(4),
+            "stopping took {:?}",
+            stopping.elapsed()
+        );
+        if let Some(file) = url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+        {
+            // The last connection to close folded the write-ahead log into the database.
+            let wal = std::path::PathBuf::from(format!("{file}-wal"));
+            assert!(std::path::Path::new(file).exists());
+            assert!(!wal.exists(), "{} left behind", wal.display());
+        } else {
+            // Each connection said goodbye: PostgreSQL counts a session that ended without it
+            // (the client's socket simply closed) as abandoned.
+            use sea_orm::ConnectionTrait;
+            let name = url.rsplit('/').next().expect("database name").to_owned();
+            let sessions = || async {
+                let row = app
+                    .db
+                    .conn
+                    .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                        sea_orm::DbBackend::Postgres,
+                        "SELECT numbackends::bigint AS open, sessions AS ended, \
+                         sessions_abandoned AS abandoned FROM pg_stat_database WHERE datname = $1",
+                        [name.clone().into()],
+                    ))
+                    .await
+                    .expect("statistics")
+                    .expect("the database");
+                let read = |c: &str| row.try_get::<i64>("", c).expect(c);
+                (read("open"), read("ended"), read("abandoned"))
+            };
+            // Backends report as they exit, just after the server has.
+            let mut seen = sessions().await;
+            for _ in 0..50 {
+                if seen.0 == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                seen = sessions().await;
+            }
+            let (open, ended, abandoned) = seen;
+            assert_eq!(open, 0, "sessions still open");
+            assert!(ended >= 2, "{ended} sessions");
+            assert_eq!(abandoned, 0, "of {ended} sessions");
+        }
+    }
+);
+
 /// The fuzzer, installed from its pinned requirements once per test process.
 fn schemathesis() -> std::path::PathBuf {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());

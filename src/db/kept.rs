@@ -100,6 +100,17 @@ impl Kept {
         }
     }
 
+    /// Closes the pool, with the connections kept here (see [`super::Database::close`]).
+    pub async fn close(&self) {
+        match &*self.conns {
+            Conns::Postgres(i) => i.close().await,
+            Conns::Sqlite(i) => i.close().await,
+            Conns::None => {
+                let _ = self.pool.close_by_ref().await;
+            }
+        }
+    }
+
     /// The rows of `stmt`; with `one`, its first row only.
     async fn rows(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
         match &*self.conns {
@@ -132,6 +143,24 @@ where
 
     fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Keeps `conn` for the next statement, unless the pool is closing: then it goes back to
+    /// the pool, which closes it. Checked under the lock that [`Self::close`] empties the list
+    /// with, so that no connection is kept after that.
+    fn keep(&self, conn: PoolConnection<DB>, since: Instant) {
+        let mut conns = self.lock();
+        if !self.pool.is_closed() {
+            conns.push((conn, since));
+        }
+    }
+
+    async fn close(&self) {
+        // Marked closed at once, before the list is emptied (see `keep`).
+        let closing = self.pool.close();
+        let kept = std::mem::take(&mut *self.lock());
+        drop(kept);
+        closing.await;
     }
 
     /// A connection for one statement: an idle one kept here, else a new one from the pool.
@@ -174,14 +203,14 @@ where
         record(&stmt.sql, started.elapsed());
         match rows {
             Ok(rows) => {
-                self.lock().push((conn, since));
+                self.keep(conn, since);
                 Ok(rows.into_iter().map(QueryResult::from).collect())
             }
             Err(e) => {
                 // The database refused the statement and said so: the connection is fine.
                 // Anything else may have left it broken or part-way, so the pool tests it.
                 if matches!(e, sqlx::Error::Database(_)) {
-                    self.lock().push((conn, since));
+                    self.keep(conn, since);
                 }
                 Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
             }

@@ -128,6 +128,9 @@ async fn listen(pool: sea_orm::sqlx::PgPool, tx: broadcast::Sender<LiveChange>) 
                             let _ = tx.send(change);
                         }
                     }
+                    // The pool closed: the server is stopping (`Database::close`), and the
+                    // listener has handed its connection back.
+                    Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "event notifications interrupted; listening again");
                         break;
