@@ -411,6 +411,85 @@ both!(
     }
 );
 
+/// The ids of an organisation's search documents (new ones whenever they are rewritten).
+async fn documents_of(app: &TestApp, name: &str) -> Vec<i64> {
+    use sea_orm::ConnectionTrait;
+    let backend = app.db.backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    app.db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT id FROM search_document WHERE kind = 'organisation' \
+                 AND entity_id IN (SELECT id FROM organisation WHERE name = {sql}) ORDER BY id"
+            ),
+            [name.into()],
+        ))
+        .await
+        .expect("documents")
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id").expect("id"))
+        .collect()
+}
+
+both!(
+    documents_are_rewritten_only_when_what_they_are_made_of_changes,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let o = org(
+            &app,
+            &admin,
+            "sports-and-technology",
+            json!({ "name": "Steadfast Velotech", "countryCode": "NL", "city": "Eindhoven" }),
+        )
+        .await;
+        let update =
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }";
+        let first = documents_of(&app, "Steadfast Velotech").await;
+        assert!(!first.is_empty());
+
+        // A headcount is not searched: the documents stay as they are.
+        let v = app
+            .data_as(
+                Some(&admin),
+                update,
+                json!({ "i": { "id": o["id"], "version": o["version"], "headcount": 12 } }),
+            )
+            .await["updateOrganisation"]["version"]
+            .clone();
+        assert_eq!(documents_of(&app, "Steadfast Velotech").await, first);
+        assert_eq!(
+            names(&search(&app, "steadfast", json!(null)).await),
+            ["Steadfast Velotech"]
+        );
+
+        // A city is: rewritten, and found by the new one only.
+        app.data_as(
+            Some(&admin),
+            update,
+            json!({ "i": { "id": o["id"], "version": v, "city": "Zwartewaterland" } }),
+        )
+        .await;
+        let second = documents_of(&app, "Steadfast Velotech").await;
+        assert!(
+            second.iter().all(|id| !first.contains(id)),
+            "{first:?} {second:?}"
+        );
+        assert_eq!(
+            names(&search(&app, "zwartewaterland", json!(null)).await),
+            ["Steadfast Velotech"]
+        );
+        assert!(
+            !names(&search(&app, "eindhoven", json!(null)).await)
+                .contains(&"Steadfast Velotech".to_owned())
+        );
+    }
+);
+
 const TRANSLATE: &str = "mutation($i: TranslateInput!) { translate(input: $i) { id ... on Organisation { version name(lang: FR) } } }";
 const TEXTS: &str = "query($id: ID!, $lang: Language) { node(id: $id) { ... on Organisation {
   name(lang: $lang) description(lang: $lang) textLanguage

@@ -233,6 +233,7 @@ impl Write {
             return Err(stale(type_name, seen_version, version));
         }
         let mut changes = <E::ActiveModel as ActiveModelBehavior>::new();
+        let mut changed = Vec::new();
         let mut fields = Vec::new();
         for col in E::Column::iter() {
             if MANAGED.contains(&col.as_str()) {
@@ -241,6 +242,7 @@ impl Write {
             let (old, new) = (current.get(col), draft.get(col));
             if old != new {
                 changes.set(col, new);
+                changed.push(col.as_str());
                 fields.push(field_name(col.as_str()));
             }
         }
@@ -265,7 +267,17 @@ impl Write {
             .one(&self.txn)
             .await?
             .ok_or_else(|| AppError::not_found(format!("no {type_name} has this id")))?;
-        self.touch_row::<E>(&model)?;
+        // A row's documents are rewritten only when what they are made of changed: not for a
+        // new headcount, say, or new themes.
+        let searched = match Kind::of_table(E::default().table_name()) {
+            Some(kind) => {
+                linked.contains(&"translations") || changed.iter().any(|c| kind.made_of(c))
+            }
+            None => true,
+        };
+        if searched {
+            self.touch_row::<E>(&model)?;
+        }
         let public_id = public_id_of::<E>(&model)?;
         self.audit(Operation::Update, type_name, public_id, &fields)
             .await?;

@@ -74,6 +74,16 @@ impl Kind {
         }
     }
 
+    /// Whether a row's column is one its documents are made of (with its translations, and an
+    /// organisation's public contacts), so that changing it changes them.
+    pub fn made_of(self, column: &str) -> bool {
+        column == self.name_field()
+            || column == "description"
+            || column == "text_language"
+            || self.extras().contains(&column)
+            || (self.has_own_country() && column == "country_code")
+    }
+
     /// Whether its rows have a country of their own (`country_code`), which its documents carry
     /// as a facet. Offers and needs lie in their organisation's country and collaborations in
     /// their participants': those change without a write of the row, so they stay out.
@@ -435,6 +445,27 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn documents_are_made_of_the_texts_and_own_country_of_their_row() {
+        for column in [
+            "name",
+            "description",
+            "text_language",
+            "city",
+            "country_code",
+        ] {
+            assert!(Kind::Organisation.made_of(column), "{column}");
+        }
+        for column in ["headcount", "nace_codes", "website", "slug", "org_type"] {
+            assert!(!Kind::Organisation.made_of(column), "{column}");
+        }
+        assert!(Kind::OfferNeed.made_of("title"));
+        assert!(!Kind::OfferNeed.made_of("name"));
+        assert!(!Kind::OfferNeed.made_of("country_code"));
+        assert!(Kind::Event.made_of("venue"));
+        assert!(Kind::Collaboration.made_of("programme"));
     }
 
     #[test]
