@@ -322,7 +322,10 @@ def stop(proc):
         proc.kill()
 
 
-def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key):
+def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, theirs=None):
+    """Measures this server on `db_url`. With `theirs` (PostGraphile serving the same PostgreSQL
+    database, see `Theirs`), each query PostGraphile has an equivalent of is measured on it right
+    after ours, so that both see the machine in the same state: its speed drifts over a run."""
     proc, port, started = start_ours(db_url)
     try:
         url = f"http://127.0.0.1:{port}/graphql"
@@ -331,11 +334,15 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key):
         for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]:
             body = {"query": OURS[q][1], "variables": vars_of.get(q, {})}
             results[(db_name, "ours", q)] = measure(f"{db_name} {q}", url, body, statements, proc.pid)
+            if theirs and q in THEIRS:
+                theirs.measure(q, results)
         # Q7: each organisation updated once, from version 1.
         writes = [{"query": OURS["Q7"][1], "variables": {"input": {"id": i, "version": 1, "headcount": 7}}}
                   for i in write_ids]
         read = {"query": OURS["Q3"][1], "variables": {"id": q3_id}}
         results[(db_name, "ours", "Q7")] = measure_writes(f"{db_name} Q7", url, writes, read, statements, proc.pid, key)
+        if theirs:
+            theirs.measure_writes(results)
         searches = [{"query": OURS["Q8"][1], "variables": v} for v in SEARCHES]
         results[(db_name, "ours", "Q8")] = measure(f"{db_name} Q8", url, searches, statements, proc.pid)
         offers = post(url, "{ offersAndNeeds(first: 50) { nodes { id } } }")["offersAndNeeds"]["nodes"]
@@ -346,26 +353,31 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key):
     return started
 
 
-def run_theirs(db_url, results, pg, q3_slug, write_slugs):
-    proc, port, started = start_theirs(db_url)
-    try:
-        url = f"http://127.0.0.1:{port}/graphql"
-        row_id = lambda slug: post(url, "query($s: String!) { organisationBySlug(slug: $s) { rowId } }", {"s": slug})["organisationBySlug"]["rowId"]
-        q3 = row_id(q3_slug)
-        deep = post(url, "query($n: Int!) { organisations(first: 1, offset: $n, orderBy: [NAME_ASC, ROW_ID_ASC]) { pageInfo { endCursor } } }",
+class Theirs:
+    """PostGraphile on the PostgreSQL database, with the variables of its queries."""
+
+    def __init__(self, db_url, pg, q3_slug, write_slugs):
+        self.proc, port, self.started = start_theirs(db_url)
+        self.url = f"http://127.0.0.1:{port}/graphql"
+        row_id = lambda slug: post(self.url, "query($s: String!) { organisationBySlug(slug: $s) { rowId } }", {"s": slug})["organisationBySlug"]["rowId"]
+        self.q3 = row_id(q3_slug)
+        deep = post(self.url, "query($n: Int!) { organisations(first: 1, offset: $n, orderBy: [NAME_ASC, ROW_ID_ASC]) { pageInfo { endCursor } } }",
                     {"n": DEEP - 1})["organisations"]["pageInfo"]["endCursor"]
-        statements = Statements(pg=pg)
-        vars_of = {"Q3": {"id": q3}, "Q6": {"after": deep}}
-        for q in ["Q1", "Q2", "Q3", "Q6"]:
-            body = {"query": THEIRS[q], "variables": vars_of.get(q, {})}
-            results[("postgres", "postgraphile", q)] = measure(f"postgraphile {q}", url, body, statements, proc.pid)
-        ids = [row_id(s) for s in write_slugs[:200]]
-        writes = [{"query": THEIRS["Q7"], "variables": {"id": i, "h": 7}} for i in ids]
-        read = {"query": THEIRS["Q3"], "variables": {"id": q3}}
-        results[("postgres", "postgraphile", "Q7")] = measure_writes("postgraphile Q7", url, writes, read, statements, proc.pid)
-    finally:
-        stop(proc)
-    return started
+        self.vars_of = {"Q3": {"id": self.q3}, "Q6": {"after": deep}}
+        self.write_ids = [row_id(s) for s in write_slugs[:200]]
+        self.statements = Statements(pg=pg)
+
+    def measure(self, q, results):
+        body = {"query": THEIRS[q], "variables": self.vars_of.get(q, {})}
+        results[("postgres", "postgraphile", q)] = measure(f"postgraphile {q}", self.url, body, self.statements, self.proc.pid)
+
+    def measure_writes(self, results):
+        writes = [{"query": THEIRS["Q7"], "variables": {"id": i, "h": 7}} for i in self.write_ids]
+        read = {"query": THEIRS["Q3"], "variables": {"id": self.q3}}
+        results[("postgres", "postgraphile", "Q7")] = measure_writes("postgraphile Q7", self.url, writes, read, self.statements, self.proc.pid)
+
+    def stop(self):
+        stop(self.proc)
 
 
 def table(results, timings):
@@ -448,8 +460,14 @@ def main():
             q3_id, q3_slug = ids[len(ids) // 3]
             write_ids = [i for i, _ in ids]
             write_slugs = [s for _, s in ids]
-            timings[f"start_{db_name}"] = run_ours(db_name, url, results, q3_id, deep_cursor, write_ids, key)
-        timings["start_postgraphile"] = run_theirs(pg_url, results, pg, q3_slug, write_slugs)
+            theirs = Theirs(url, pg, q3_slug, write_slugs) if db_name == "postgres" else None
+            try:
+                timings[f"start_{db_name}"] = run_ours(db_name, url, results, q3_id, deep_cursor, write_ids, key, theirs)
+            finally:
+                if theirs:
+                    theirs.stop()
+            if theirs:
+                timings["start_postgraphile"] = theirs.started
         text = table(results, timings)
         print(text)
         write_doc(text)
