@@ -699,6 +699,55 @@ both!(
 );
 
 both!(
+    a_kept_external_id_is_not_looked_up_again_and_a_taken_one_is_refused,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let orgs = app
+            .data("{ organisations(first: 2) { nodes { id } } }", json!({}))
+            .await;
+        let ids: Vec<String> = orgs["organisations"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].as_str().expect("id").to_owned())
+            .collect();
+        let update =
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }";
+        // The statements of one update of `id`, sent with its current version.
+        let statements = |id: String, patch: Value| {
+            let (app, admin) = (&app, &admin);
+            async move {
+                let mut input = patch;
+                input["version"] = json!(version_of(app, &id).await);
+                input["id"] = json!(id);
+                let before = app.db.statements();
+                let res = app
+                    .query_as(Some(admin), update, json!({ "i": input }))
+                    .await;
+                (app.db.statements() - before, res)
+            }
+        };
+        for (id, ext) in [(&ids[0], "crm-0001"), (&ids[1], "crm-0002")] {
+            let (_, res) = statements(id.clone(), json!({ "externalId": ext })).await;
+            assert!(res.get("errors").is_none(), "{res}");
+        }
+        let (kept, res) = statements(ids[0].clone(), json!({ "headcount": 5 })).await;
+        assert!(res.get("errors").is_none(), "{res}");
+        let (changed, res) = statements(ids[0].clone(), json!({ "externalId": "crm-0003" })).await;
+        assert!(res.get("errors").is_none(), "{res}");
+        // One statement more: whether another organisation has the new external id. Neither
+        // update looks up the slug, which an update cannot change.
+        assert_eq!(changed, kept + 1);
+        let (_, res) = statements(ids[0].clone(), json!({ "externalId": "crm-0002" })).await;
+        assert_eq!(code(&res), Some("BAD_USER_INPUT"), "{res}");
+        assert!(
+            res.to_string().contains("belongs to another organisation"),
+            "{res}"
+        );
+    }
+);
+
+both!(
     deletes_that_would_orphan_data_are_refused,
     |app: TestApp| async move {
         let admin = app.key(Role::Admin, None, None).await;

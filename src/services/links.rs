@@ -75,7 +75,8 @@ pub async fn free_slug(
     Ok(first_free(base, &taken))
 }
 
-/// Records an error of `input.slug` when a row of `table` other than `id` has `slug`.
+/// Records an error of `input.slug` when a row of `table` other than `id` has `slug`. `saved` is
+/// the slug the row has now, when it exists: kept as it is, it needs no look.
 pub async fn slug_free(
     db: &impl ConnectionTrait,
     check: &mut Check,
@@ -83,7 +84,11 @@ pub async fn slug_free(
     what: &str,
     slug: &str,
     id: i64,
+    saved: Option<&str>,
 ) -> AppResult<()> {
+    if saved == Some(slug) {
+        return Ok(());
+    }
     let q = Query::select()
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from(Alias::new(table))

@@ -120,6 +120,7 @@ async fn check_cluster(
     check: &mut Check,
     draft: &mut cluster::Model,
     region: Option<&str>,
+    saved: Option<&cluster::Model>,
 ) -> AppResult<()> {
     check.text("input.name", &mut draft.name, 1, 200);
     check.opt_text("input.description", &mut draft.description, 5000);
@@ -139,7 +140,17 @@ async fn check_cluster(
         )
         .await?;
     }
-    slug_free(&w.txn, check, "cluster", "cluster", &draft.slug, draft.id).await?;
+    let saved_slug = saved.map(|s| s.slug.as_str());
+    slug_free(
+        &w.txn,
+        check,
+        "cluster",
+        "cluster",
+        &draft.slug,
+        draft.id,
+        saved_slug,
+    )
+    .await?;
     Ok(())
 }
 
@@ -223,7 +234,7 @@ impl ClusterMutation {
             text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
-        check_cluster(&w, &mut check, &mut draft, input.region.as_deref()).await?;
+        check_cluster(&w, &mut check, &mut draft, input.region.as_deref(), None).await?;
         check.finish()?;
         let saved = w.create::<cluster::Entity>("Cluster", draft).await?;
         if let Some(themes) = themes {
@@ -275,7 +286,14 @@ impl ClusterMutation {
             }
         }
         let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
-        check_cluster(&w, &mut check, &mut draft, region.as_deref()).await?;
+        check_cluster(
+            &w,
+            &mut check,
+            &mut draft,
+            region.as_deref(),
+            Some(&current),
+        )
+        .await?;
         check.finish()?;
         if draft.region_id != current.region_id {
             // Moving a cluster needs the right to act where it goes, too.

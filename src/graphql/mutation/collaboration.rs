@@ -98,6 +98,7 @@ async fn check_collaboration(
     w: &Write,
     check: &mut Check,
     draft: &mut collaboration::Model,
+    saved: Option<&collaboration::Model>,
 ) -> AppResult<()> {
     check.text("input.name", &mut draft.name, 1, 200);
     check.text("input.programme", &mut draft.programme, 1, 200);
@@ -118,6 +119,7 @@ async fn check_collaboration(
         "collaboration",
         &draft.slug,
         draft.id,
+        saved.map(|s| s.slug.as_str()),
     )
     .await?;
     Ok(())
@@ -233,7 +235,7 @@ impl CollaborationMutation {
             text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
-        check_collaboration(&w, &mut check, &mut draft).await?;
+        check_collaboration(&w, &mut check, &mut draft, None).await?;
         check.finish()?;
         let saved = w
             .create::<collaboration::Entity>("Collaboration", draft)
@@ -280,7 +282,7 @@ impl CollaborationMutation {
         set(&mut draft.status, input.status);
         patch(&mut draft.website, input.website);
         let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
-        check_collaboration(&w, &mut check, &mut draft).await?;
+        check_collaboration(&w, &mut check, &mut draft, Some(&current)).await?;
         check.finish()?;
         let mut linked = Vec::new();
         if let Some(themes) = themes

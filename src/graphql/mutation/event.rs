@@ -109,7 +109,12 @@ pub struct UpdateEventInput {
 }
 
 /// Checks an event as it would be saved.
-async fn check_event(w: &Write, check: &mut Check, draft: &mut event::Model) -> AppResult<()> {
+async fn check_event(
+    w: &Write,
+    check: &mut Check,
+    draft: &mut event::Model,
+    saved: Option<&event::Model>,
+) -> AppResult<()> {
     check.text("input.title", &mut draft.title, 1, 200);
     check.opt_text("input.description", &mut draft.description, 10_000);
     check.opt_text("input.venue", &mut draft.venue, 200);
@@ -153,7 +158,17 @@ async fn check_event(w: &Write, check: &mut Check, draft: &mut event::Model) -> 
             "give a place (venue, city or country) or a link to join online",
         );
     }
-    slug_free(&w.txn, check, "event", "event", &draft.slug, draft.id).await?;
+    let saved_slug = saved.map(|s| s.slug.as_str());
+    slug_free(
+        &w.txn,
+        check,
+        "event",
+        "event",
+        &draft.slug,
+        draft.id,
+        saved_slug,
+    )
+    .await?;
     Ok(())
 }
 
@@ -245,7 +260,7 @@ impl EventMutation {
             text_language: input.text_language.unwrap_or(crate::domain::Language::En),
             version: 1,
         };
-        check_event(&w, &mut check, &mut draft).await?;
+        check_event(&w, &mut check, &mut draft, None).await?;
         check.finish()?;
         let saved = w.create::<event::Entity>("Event", draft).await?;
         for (cluster_id, collaboration_id, organisation_id) in organisers {
@@ -303,7 +318,7 @@ impl EventMutation {
         patch(&mut draft.registration_url, input.registration_url);
         set(&mut draft.status, input.status);
         let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
-        check_event(&w, &mut check, &mut draft).await?;
+        check_event(&w, &mut check, &mut draft, Some(&current)).await?;
         check.finish()?;
         let mut linked = Vec::new();
         if let Some(themes) = themes

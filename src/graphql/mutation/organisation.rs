@@ -167,6 +167,7 @@ pub async fn check_organisation(
     check: &mut Check,
     draft: &mut organisation::Model,
     region: Option<&str>,
+    saved: Option<&organisation::Model>,
 ) -> AppResult<()> {
     check_organisation_fields(check, draft);
     if let Some(code) = region {
@@ -186,9 +187,13 @@ pub async fn check_organisation(
         "organisation",
         &draft.slug,
         draft.id,
+        saved.map(|s| s.slug.as_str()),
     )
     .await?;
-    if let Some(ext) = &draft.external_id {
+    // An external id kept as it is needs no look either.
+    if let Some(ext) = &draft.external_id
+        && saved.is_none_or(|s| s.external_id.as_ref() != Some(ext))
+    {
         let taken = organisation::Entity::find()
             .filter(organisation::Column::ExternalId.eq(ext.clone()))
             .filter(organisation::Column::Id.ne(draft.id))
@@ -304,7 +309,7 @@ impl OrganisationMutation {
             version: 1,
             external_id: input.external_id,
         };
-        check_organisation(&w, &mut check, &mut draft, input.region.as_deref()).await?;
+        check_organisation(&w, &mut check, &mut draft, input.region.as_deref(), None).await?;
         check.finish()?;
         let saved = w
             .create::<organisation::Entity>("Organisation", draft)
@@ -366,7 +371,14 @@ impl OrganisationMutation {
             MaybeUndefined::Value(code) => Some(code),
         };
         let themes = theme_ids_of(&w.txn, &mut check, input.themes.as_ref()).await?;
-        check_organisation(&w, &mut check, &mut draft, region.as_deref()).await?;
+        check_organisation(
+            &w,
+            &mut check,
+            &mut draft,
+            region.as_deref(),
+            Some(&current),
+        )
+        .await?;
         check.finish()?;
         if draft.region_id != current.region_id && owner.clusters.is_empty() {
             let code = region.as_deref().unwrap_or(&draft.country_code);

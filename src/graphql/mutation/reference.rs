@@ -114,7 +114,16 @@ impl ReferenceMutation {
         check.text("input.name", &mut draft.name, 1, 100);
         check.opt_text("input.description", &mut draft.description, 2000);
         check.slug("input.slug", &draft.slug);
-        slug_free(&w.txn, &mut check, "theme", "theme", &draft.slug, draft.id).await?;
+        slug_free(
+            &w.txn,
+            &mut check,
+            "theme",
+            "theme",
+            &draft.slug,
+            draft.id,
+            None,
+        )
+        .await?;
         check.finish()?;
         let saved = w.create::<theme::Entity>("Theme", draft).await?;
         w.commit().await?;
