@@ -140,7 +140,6 @@ async fn check_cluster(
         )
         .await?;
     }
-    let saved_slug = saved.map(|s| s.slug.as_str());
     slug_free(
         &w.txn,
         check,
@@ -148,7 +147,7 @@ async fn check_cluster(
         "cluster",
         &draft.slug,
         draft.id,
-        saved_slug,
+        saved.map(|s| s.slug.as_str()),
     )
     .await?;
     Ok(())

@@ -158,7 +158,6 @@ async fn check_event(
             "give a place (venue, city or country) or a link to join online",
         );
     }
-    let saved_slug = saved.map(|s| s.slug.as_str());
     slug_free(
         &w.txn,
         check,
@@ -166,7 +165,7 @@ async fn check_event(
         "event",
         &draft.slug,
         draft.id,
-        saved_slug,
+        saved.map(|s| s.slug.as_str()),
     )
     .await?;
     Ok(())
