@@ -1006,6 +1006,101 @@ both!(
     }
 );
 
+both!(
+    a_single_row_read_narrow_answers_each_field_as_the_whole_row_does,
+    |app: support::TestApp| async move {
+        // The lookups by id read only the columns their selection needs; `node` reads whole rows.
+        let cases = [
+            (
+                "organisation",
+                "organisations(first: 12)",
+                "Organisation",
+                vec![
+                    "name",
+                    "type",
+                    "sizeClass",
+                    "headcount",
+                    "naceCodes",
+                    "naceVersion",
+                    "city",
+                    "website",
+                    "description",
+                    "region { code }",
+                    "countryCode",
+                ],
+            ),
+            (
+                "cluster",
+                "clusters(first: 12)",
+                "Cluster",
+                vec![
+                    "name",
+                    "kind",
+                    "description",
+                    "yearEstablished",
+                    "website",
+                    "email",
+                    "innovationTurnoverEur",
+                    "region { code }",
+                    "managingOrganisation { name }",
+                ],
+            ),
+            (
+                "event",
+                "events(first: 12, filter: { includePast: true })",
+                "Event",
+                vec![
+                    "title",
+                    "description",
+                    "venue",
+                    "city",
+                    "countryCode",
+                    "onlineUrl",
+                    "online",
+                    "language",
+                    "registrationUrl",
+                ],
+            ),
+        ];
+        for (root, list, ty, fields) in cases {
+            let ids = app
+                .data(&format!("{{ x: {list} {{ nodes {{ id }} }} }}"), json!({}))
+                .await;
+            let ids = ids["x"]["nodes"].as_array().cloned().unwrap_or_default();
+            assert!(ids.len() >= 4, "{root}: {}", ids.len());
+            let mut filled = 0;
+            for id in ids.iter().map(|n| n["id"].clone()) {
+                let whole = app
+                    .data(
+                        &format!(
+                            "query($id: ID!) {{ node(id: $id) {{ ... on {ty} {{ {} }} }} }}",
+                            fields.join(" ")
+                        ),
+                        json!({ "id": id }),
+                    )
+                    .await;
+                for field in &fields {
+                    let key = field.split(' ').next().unwrap_or(field);
+                    let alone = app
+                        .data(
+                            &format!("query($id: ID!) {{ x: {root}(id: $id) {{ {field} }} }}"),
+                            json!({ "id": id }),
+                        )
+                        .await;
+                    assert_eq!(alone["x"][key], whole["node"][key], "{root}.{key} of {id}");
+                    if !alone["x"][key].is_null() {
+                        filled += 1;
+                    }
+                }
+            }
+            assert!(
+                filled > ids.len() * 3,
+                "{root}: only {filled} values compared"
+            );
+        }
+    }
+);
+
 /// Every index, constraint and trigger of the database, described the way its catalog does.
 async fn schema_objects(app: &support::TestApp) -> Vec<String> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};

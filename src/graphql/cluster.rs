@@ -4,7 +4,7 @@ use super::connection::*;
 use super::event::{EVENT_ORDER, EventFilterInput};
 use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
-use super::node::{global_id, lookup};
+use super::node::{global_id, lookup_narrow};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -86,8 +86,15 @@ impl ClusterQuery {
         #[graphql(desc = "The cluster's slug, e.g. `indescat`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Cluster>> {
         Ok(Some(Cluster(
-            lookup::<cluster::Entity>(ctx, "Cluster", id, "slug", cluster::Column::Slug, slug)
-                .await?,
+            lookup_narrow::<cluster::Entity>(
+                ctx,
+                "Cluster",
+                id,
+                "slug",
+                cluster::Column::Slug,
+                slug,
+            )
+            .await?,
         )))
     }
 

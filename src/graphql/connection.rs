@@ -353,8 +353,21 @@ fn item_fields<'a>(ctx: &'a Context<'_>) -> Vec<&'a str> {
 
 /// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
 /// [`Narrow`]). PostgreSQL and SQLite send fewer values, and fewer are turned into models.
-pub fn narrow<E: Narrow>(ctx: &Context<'_>, mut query: SelectStatement) -> SelectStatement {
-    let Some((columns, _)) = kept_columns::<E>(item_fields(ctx)) else {
+pub fn narrow<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> SelectStatement {
+    narrow_to::<E>(item_fields(ctx), query)
+}
+
+/// `query`, one row of `E` for the field being resolved, selecting only the columns that field's
+/// selection reads (see [`Narrow`]).
+pub fn narrow_one<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> SelectStatement {
+    narrow_to::<E>(fields_below(&ctx.look_ahead()), query)
+}
+
+fn narrow_to<'f, E: Narrow>(
+    fields: impl IntoIterator<Item = &'f str>,
+    mut query: SelectStatement,
+) -> SelectStatement {
+    let Some((columns, _)) = kept_columns::<E>(fields) else {
         return query;
     };
     query.clear_selects();

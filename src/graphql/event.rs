@@ -3,7 +3,7 @@
 use super::connection::*;
 use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
-use super::node::{global_id, lookup};
+use super::node::{global_id, lookup_narrow};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation};
 use super::region::themes_of;
 use super::types::*;
@@ -146,7 +146,8 @@ impl EventQuery {
         #[graphql(desc = "The event's slug, e.g. `tci-2019`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Event>> {
         Ok(Some(Event(
-            lookup::<event::Entity>(ctx, "Event", id, "slug", event::Column::Slug, slug).await?,
+            lookup_narrow::<event::Entity>(ctx, "Event", id, "slug", event::Column::Slug, slug)
+                .await?,
         )))
     }
 

@@ -1,12 +1,17 @@
 //! Relay global ids (`base64url("Type:uuid")`) and the `Node` interface.
 
+use super::connection::{Narrow, narrow_one};
 use super::loader::Loaders;
 use super::types::*;
 use crate::error::AppError;
 use async_graphql::{Context, ID, Interface};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait,
+};
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -19,6 +24,34 @@ pub async fn lookup<E: EntityTrait>(
     key_name: &str,
     key_column: E::Column,
     key: Option<String>,
+) -> async_graphql::Result<E::Model> {
+    lookup_shaped::<E>(ctx, type_name, id, key_name, key_column, key, |q| q).await
+}
+
+/// [`lookup`] reading only the columns the field's selection reads (see [`Narrow`]), as lists
+/// do: the row is handed to that selection alone.
+pub async fn lookup_narrow<E: Narrow>(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key_column: E::Column,
+    key: Option<String>,
+) -> async_graphql::Result<E::Model> {
+    lookup_shaped::<E>(ctx, type_name, id, key_name, key_column, key, |q| {
+        narrow_one::<E>(ctx, q)
+    })
+    .await
+}
+
+async fn lookup_shaped<E: EntityTrait>(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key_column: E::Column,
+    key: Option<String>,
+    shape: impl FnOnce(SelectStatement) -> SelectStatement,
 ) -> async_graphql::Result<E::Model> {
     let db = &ctx.data::<Loaders>()?.db.reads;
     let public_id = E::Column::from_str("public_id")
@@ -34,7 +67,11 @@ pub async fn lookup<E: EntityTrait>(
             .into());
         }
     };
-    let found = query.one(db).await.map_err(AppError::from)?;
+    let statement = shape(query.limit(1).into_query());
+    let found = match db.query_one(&statement).await.map_err(AppError::from)? {
+        Some(row) => Some(E::Model::from_query_result(&row, "").map_err(AppError::from)?),
+        None => None,
+    };
     Ok(found.ok_or_else(|| {
         AppError::not_found(format!(
             "no {} has this id or {key_name}",

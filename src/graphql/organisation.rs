@@ -3,7 +3,7 @@
 use super::connection::*;
 use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
-use super::node::{global_id, lookup};
+use super::node::{global_id, lookup_narrow};
 use super::ordering::{Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -109,7 +109,7 @@ impl OrganisationQuery {
         #[graphql(desc = "The organisation's slug, e.g. `epsi`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Organisation>> {
         Ok(Some(Organisation(
-            lookup::<organisation::Entity>(
+            lookup_narrow::<organisation::Entity>(
                 ctx,
                 "Organisation",
                 id,
