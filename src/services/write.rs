@@ -234,7 +234,6 @@ impl Write {
         }
         let mut changes = <E::ActiveModel as ActiveModelBehavior>::new();
         let mut changed = Vec::new();
-        let mut fields = Vec::new();
         for col in E::Column::iter() {
             if MANAGED.contains(&col.as_str()) {
                 continue;
@@ -243,10 +242,13 @@ impl Write {
             if old != new {
                 changes.set(col, new);
                 changed.push(col.as_str());
-                fields.push(field_name(col.as_str()));
             }
         }
-        fields.extend(linked.iter().map(|f| (*f).to_owned()));
+        let fields: Vec<String> = changed
+            .iter()
+            .map(|c| field_name(c))
+            .chain(linked.iter().map(|f| (*f).to_owned()))
+            .collect();
         if fields.is_empty() {
             return Ok(current.clone());
         }

@@ -74,14 +74,19 @@ impl Kind {
         }
     }
 
-    /// Whether a row's column is one its documents are made of (with its translations, and an
-    /// organisation's public contacts), so that changing it changes them.
+    /// The columns of a row its documents are made of, besides its translations and an
+    /// organisation's public contacts: what `write` reads.
+    fn source_columns(self) -> impl Iterator<Item = &'static str> {
+        [self.name_field(), "description", "text_language"]
+            .into_iter()
+            .chain(self.extras().iter().copied())
+            .chain(self.has_own_country().then_some("country_code"))
+    }
+
+    /// Whether a row's column is one its documents are made of, so that changing it changes
+    /// them.
     pub fn made_of(self, column: &str) -> bool {
-        column == self.name_field()
-            || column == "description"
-            || column == "text_language"
-            || self.extras().contains(&column)
-            || (self.has_own_country() && column == "country_code")
+        self.source_columns().any(|c| c == column)
     }
 
     /// Whether its rows have a country of their own (`country_code`), which its documents carry
@@ -217,16 +222,16 @@ async fn write(db: &impl ConnectionTrait, kind: Kind, ids: &[i64]) -> AppResult<
         let mut select = Query::select();
         select
             .expr_as(col(table, "id"), Alias::new("id"))
-            .expr_as(col(table, kind.name_field()), Alias::new("name"))
-            .expr_as(col(table, "description"), Alias::new("description"))
-            .expr_as(col(table, "text_language"), Alias::new("text_language"))
             .from(Alias::new(table))
             .and_where(col(table, "id").is_in(chunk.iter().copied()));
-        for extra in kind.extras() {
-            select.expr_as(col(table, extra), Alias::new(*extra));
-        }
-        if kind.has_own_country() {
-            select.expr_as(col(table, "country_code"), Alias::new("country_code"));
+        for column in kind.source_columns() {
+            // The name field is a title for some kinds; it is read as `name` for all.
+            let alias = if column == kind.name_field() {
+                "name"
+            } else {
+                column
+            };
+            select.expr_as(col(table, column), Alias::new(alias));
         }
         let mut sources: BTreeMap<i64, Source> = BTreeMap::new();
         for row in db.query_all(&select).await? {
