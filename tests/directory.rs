@@ -621,8 +621,8 @@ both!(
             );
         }
 
-        // The other way: an organisation's memberships with their clusters, in two statements
-        // (the organisation, then its memberships with their clusters).
+        // The other way: an organisation's memberships with their clusters, in one statement
+        // (the organisation's lookup reads its memberships and their clusters with it).
         let org = clusters[0]["memberships"]["nodes"][0]["organisation"]["id"].clone();
         let cluster_fields = "id slug name kind countryCode description yearEstablished createdAt";
         let q = format!(
@@ -632,7 +632,7 @@ both!(
         let joined = app.data(&q, json!({ "id": org })).await;
         assert_eq!(
             app.db.statements() - before,
-            2,
+            1,
             "statements for one organisation with its clusters"
         );
         let edges = joined["organisation"]["memberships"]["edges"]
@@ -651,6 +651,154 @@ both!(
                 .await;
             assert_eq!(alone["node"]["cluster"], e["node"]["cluster"]);
         }
+    }
+);
+
+both!(
+    a_lookup_reads_its_list_with_it_as_the_list_reads_alone,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        app.generate(GenerateArgs {
+            clusters: 20,
+            organisations: 150,
+            memberships: 400,
+            events: 10,
+            seed: 9,
+        })
+        .await;
+        // `organisation(id:)` and `cluster(slug:)` read the row and its memberships in one
+        // statement; `node(id:)` reads the same list through the list's own statement. Both
+        // must answer alike, for every way of paging, with and without the rows the
+        // memberships point to, for rows with and without memberships.
+        let orgs = app
+            .data(
+                "{ organisations(first: 100) { nodes { id memberships(first: 1) { totalCount } } } }",
+                json!({}),
+            )
+            .await;
+        let orgs = orgs["organisations"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let empty = orgs
+            .iter()
+            .find(|o| o["memberships"]["totalCount"] == 0)
+            .expect("an organisation without memberships");
+        let busy = orgs
+            .iter()
+            .max_by_key(|o| o["memberships"]["totalCount"].as_u64())
+            .expect("organisations");
+        assert!(busy["memberships"]["totalCount"].as_u64() >= Some(3));
+        let first = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on Organisation { memberships(first: 1) { pageInfo { endCursor } } } } }",
+                json!({ "id": busy["id"] }),
+            )
+            .await;
+        let cursor = first["node"]["memberships"]["pageInfo"]["endCursor"].clone();
+        let lists = [
+            (
+                "memberships { nodes { role cluster { name slug kind } } }",
+                1,
+            ),
+            (
+                "memberships(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id since } } }",
+                2,
+            ),
+            (
+                "memberships(last: 2) { pageInfo { hasNextPage hasPreviousPage } nodes { cluster { name description } } }",
+                1,
+            ),
+            (
+                "memberships(first: 5, after: $cursor) { pageInfo { hasPreviousPage } nodes { id cluster { id } } }",
+                1,
+            ),
+            (
+                "memberships(last: 5, before: $cursor) { pageInfo { hasNextPage } nodes { id } }",
+                1,
+            ),
+        ];
+        for org in [empty, busy] {
+            for (list, statements) in lists {
+                let fields = format!("name description {list}");
+                let vars = if list.contains("$cursor") {
+                    "$id: ID!, $cursor: String"
+                } else {
+                    "$id: ID!"
+                };
+                let before = app.db.statements();
+                let looked_up = app
+                    .data(
+                        &format!("query({vars}) {{ organisation(id: $id) {{ {fields} }} }}"),
+                        json!({ "id": org["id"], "cursor": cursor }),
+                    )
+                    .await;
+                assert_eq!(
+                    app.db.statements() - before,
+                    statements,
+                    "statements for {list}"
+                );
+                let alone = app
+                    .data(
+                        &format!("query({vars}) {{ node(id: $id) {{ ... on Organisation {{ {fields} }} }} }}"),
+                        json!({ "id": org["id"], "cursor": cursor }),
+                    )
+                    .await;
+                assert_eq!(
+                    looked_up["organisation"], alone["node"],
+                    "{list} of {}",
+                    org["id"]
+                );
+            }
+        }
+        // A cluster's members, by slug.
+        let clusters = app
+            .data("{ clusters(first: 20) { nodes { id slug } } }", json!({}))
+            .await;
+        for c in clusters["clusters"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let fields = "name memberships(first: 3) { totalCount nodes { role organisation { name type countryCode } } }";
+            let looked_up = app
+                .data(
+                    &format!("query($s: String!) {{ cluster(slug: $s) {{ {fields} }} }}"),
+                    json!({ "s": c["slug"] }),
+                )
+                .await;
+            let alone = app
+                .data(
+                    &format!(
+                        "query($id: ID!) {{ node(id: $id) {{ ... on Cluster {{ {fields} }} }} }}"
+                    ),
+                    json!({ "id": c["id"] }),
+                )
+                .await;
+            assert_eq!(
+                looked_up["cluster"], alone["node"],
+                "members of {}",
+                c["slug"]
+            );
+        }
+        // What the list's field refuses, it still refuses; a row that does not exist is still
+        // not found.
+        assert_eq!(
+            app.error_code(
+                "query($id: ID!) { organisation(id: $id) { memberships(first: 500) { nodes { id } } } }",
+                json!({ "id": busy["id"] })
+            )
+            .await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code(
+                "{ cluster(slug: \"no-such-cluster\") { memberships { nodes { id } } } }",
+                json!({})
+            )
+            .await,
+            "NOT_FOUND"
+        );
     }
 );
 

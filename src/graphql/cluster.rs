@@ -4,7 +4,7 @@ use super::connection::*;
 use super::event::{EVENT_ORDER, EventFilterInput};
 use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
-use super::node::{global_id, lookup_narrow};
+use super::node::{global_id, lookup_with_list};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -30,6 +30,18 @@ wrapper!(
     /// A cluster-management excellence label (e.g. ESCA/EUCLES Bronze, Silver or Gold).
     ClusterLabel, cluster_label
 );
+
+/// A cluster's `memberships`, each reaching its member organisation.
+fn members_of_cluster() -> async_graphql::Result<NestedList<membership::Model, organisation::Entity>>
+{
+    Ok(NestedList::new(
+        "memberships",
+        membership::Entity::find().into_query(),
+        ("membership", "cluster_id"),
+        by_creation("membership").sort(None)?,
+        ("organisation", "organisation_id"),
+    ))
+}
 
 /// Narrows a list of clusters; every part given must match.
 #[derive(InputObject, Default, Clone)]
@@ -86,13 +98,14 @@ impl ClusterQuery {
         #[graphql(desc = "The cluster's slug, e.g. `indescat`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Cluster>> {
         Ok(Some(Cluster(
-            lookup_narrow::<cluster::Entity>(
+            lookup_with_list::<cluster::Entity, _, _>(
                 ctx,
                 "Cluster",
                 id,
                 "slug",
                 cluster::Column::Slug,
                 slug,
+                members_of_cluster()?,
             )
             .await?,
         )))
@@ -322,19 +335,9 @@ impl Cluster {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<MembershipConnection> {
-        let q = membership::Entity::find().into_query();
-        let sort = by_creation("membership").sort(None)?;
-        nested_joined::<membership::Model, organisation::Entity, _>(
-            ctx,
-            self.0.id,
-            q,
-            ("membership", "cluster_id"),
-            sort,
-            PageArgs::new(first, after, last, before),
-            "organisation",
-            "organisation_id",
-        )
-        .await
+        members_of_cluster()?
+            .resolve(ctx, self.0.id, PageArgs::new(first, after, last, before))
+            .await
     }
     /// The cluster's part in collaborations (inter-cluster projects), with its role.
     async fn participations(

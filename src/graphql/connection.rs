@@ -6,9 +6,10 @@ use super::types::*;
 use crate::error::AppError;
 use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Lookahead, SelectionField, SimpleObject, Value};
 use sea_orm::sea_query::{Alias, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// Where a page lies in its list.
@@ -279,7 +280,12 @@ impl PageArgs {
 
 /// Whether the client selected `totalCount` on this connection field.
 fn wants_total(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
+    wants_total_in(&ctx.look_ahead())
+}
+
+/// Whether `list`, the selection of a connection field, holds `totalCount`.
+fn wants_total_in(list: &Lookahead<'_>) -> bool {
+    list.field("totalCount").exists()
 }
 
 /// A top-level list: one page of `query` in `sort` order.
@@ -339,16 +345,18 @@ fn fields_below<'a>(look: &async_graphql::Lookahead<'a>) -> Vec<&'a str> {
         .collect()
 }
 
-/// The items of the list being resolved as the query selects them: under `nodes`, and under
-/// `edges { node }`.
-fn items<'a>(ctx: &'a Context<'_>) -> [async_graphql::Lookahead<'a>; 2] {
-    let list = ctx.look_ahead();
+/// The items of a list as `list`, the selection of its connection field, selects them: under
+/// `nodes`, and under `edges { node }`.
+fn items<'a>(list: &Lookahead<'a>) -> [Lookahead<'a>; 2] {
     [list.field("nodes"), list.field("edges").field("node")]
 }
 
 /// The fields selected on the items of the list being resolved.
 fn item_fields<'a>(ctx: &'a Context<'_>) -> Vec<&'a str> {
-    items(ctx).iter().flat_map(fields_below).collect()
+    items(&ctx.look_ahead())
+        .iter()
+        .flat_map(fields_below)
+        .collect()
 }
 
 /// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
@@ -365,14 +373,24 @@ pub fn narrow_one<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> Selec
 
 fn narrow_to<'f, E: Narrow>(
     fields: impl IntoIterator<Item = &'f str>,
-    mut query: SelectStatement,
+    query: SelectStatement,
 ) -> SelectStatement {
-    let Some((columns, _)) = kept_columns::<E>(fields) else {
-        return query;
-    };
+    match kept_columns::<E>(fields) {
+        Some((columns, _)) => select_under(columns, query, ""),
+        None => query,
+    }
+}
+
+/// `query` selecting `columns`, each named with `prefix` before its own name.
+fn select_under<C: ColumnTrait>(
+    columns: impl IntoIterator<Item = C>,
+    mut query: SelectStatement,
+    prefix: &str,
+) -> SelectStatement {
     query.clear_selects();
     for c in columns {
-        query.expr_as(c.select_as(c.into_expr()), Alias::new(c.as_str()));
+        let name = Alias::new(format!("{prefix}{}", c.as_str()));
+        query.expr_as(c.select_as(c.into_expr()), name);
     }
     query
 }
@@ -397,7 +415,16 @@ fn also_for<R: Narrow>(
     if ctx.query_env.operation.node.ty != OperationType::Query {
         return None;
     }
-    let reached = items(ctx).map(|items| items.field(field));
+    also_in::<R>(&ctx.look_ahead(), field, key)
+}
+
+/// [`also_for`] the list whose connection field selects `list`, in a query.
+fn also_in<R: Narrow>(
+    list: &Lookahead<'_>,
+    field: &str,
+    key: &'static str,
+) -> Option<(Also, Columns)> {
+    let reached = items(list).map(|items| items.field(field));
     if !reached.iter().any(|r| r.exists()) {
         return None;
     }
@@ -533,6 +560,180 @@ where
         page.unwrap_or_else(Page::empty),
         columns,
     )))
+}
+
+/// A nested list of `M` whose items point to a row of `R` (a membership's cluster, say),
+/// described once for two readers: its field's resolver ([`NestedList::resolve`], that is
+/// [`nested_joined`]), and a lookup of its parent by id, which reads the parent's row and the
+/// page that resolver would read in one statement ([`NestedList::read_with_parent`]).
+pub struct NestedList<M, R> {
+    /// The list's field on the parent's type.
+    pub name: &'static str,
+    /// The entity's columns with filters and any link-table join applied.
+    pub query: SelectStatement,
+    /// Table and column holding the parent id.
+    pub partition: (&'static str, &'static str),
+    /// The list's ordering.
+    pub sort: Sort,
+    /// The items' field that reaches the row of `R`.
+    pub field: &'static str,
+    /// The items' column holding that row's id.
+    pub key: &'static str,
+    model: PhantomData<fn() -> (M, R)>,
+}
+
+impl<M, R> NestedList<M, R>
+where
+    M: FromQueryResult + Clone + Send + Sync + 'static,
+    R: Narrow,
+    R::Model: FromQueryResult + Clone + Send + Sync,
+{
+    /// Describes the list; see the fields for the arguments.
+    pub fn new(
+        name: &'static str,
+        query: SelectStatement,
+        partition: (&'static str, &'static str),
+        sort: Sort,
+        (field, key): (&'static str, &'static str),
+    ) -> Self {
+        Self {
+            name,
+            query,
+            partition,
+            sort,
+            field,
+            key,
+            model: PhantomData,
+        }
+    }
+
+    /// The page under `parent` for the field being resolved, the list's field.
+    pub async fn resolve<C>(
+        self,
+        ctx: &Context<'_>,
+        parent: i64,
+        args: PageArgs,
+    ) -> async_graphql::Result<C>
+    where
+        C: ConnectionType,
+        C::Node: From<M>,
+    {
+        nested_joined::<M, R, C>(
+            ctx,
+            parent,
+            self.query,
+            self.partition,
+            self.sort,
+            args,
+            self.field,
+            self.key,
+        )
+        .await
+    }
+
+    /// For the field being resolved, a lookup of one row of `P` by `query` (its filter; its
+    /// columns are chosen here, as [`narrow_one`] does), when the lookup's selection holds
+    /// this list once: reads the row and the list's page under it in one statement, and hands
+    /// the page to the request's loader, where the list's field will find it. `Ok(None)` when
+    /// the selection does not hold the list once, or holds it with arguments the list's field
+    /// will refuse; `Ok(Some(None))` when no row matches.
+    pub async fn read_with_parent<P: Narrow>(
+        &self,
+        ctx: &Context<'_>,
+        query: SelectStatement,
+    ) -> async_graphql::Result<Option<Option<P::Model>>>
+    where
+        P::Model: FromQueryResult,
+    {
+        let look = ctx.look_ahead();
+        let list = look.field(self.name);
+        let [field] = list.selection_fields()[..] else {
+            return Ok(None);
+        };
+        let Some(args) = page_args_of(&field) else {
+            return Ok(None);
+        };
+        let Ok(req) = args.request(&self.sort) else {
+            return Ok(None);
+        };
+        let columns = kept_columns::<P>(fields_below(&look))
+            .map_or_else(|| P::Column::iter().collect(), |(columns, _)| columns);
+        let parent = select_under(columns, query, page::PARENT_PREFIX);
+        let nested = Nested::new(
+            self.query.clone(),
+            self.partition,
+            self.sort.clone(),
+            req,
+            wants_total_in(&list),
+        );
+        let loaders = ctx.data::<Loaders>()?;
+        let also = match ctx.query_env.operation.node.ty {
+            OperationType::Query => also_in::<R>(&list, self.field, self.key),
+            _ => None,
+        };
+        let found = match also {
+            Some((also, _)) => {
+                read_and_prime::<P, Joined<M, R::Model>>(loaders, nested.with_also(also), parent)
+                    .await?
+            }
+            None => read_and_prime::<P, M>(loaders, nested, parent).await?,
+        };
+        Ok(Some(found))
+    }
+}
+
+/// Reads a parent's row with its page of `nested` and hands the page to the request's loader.
+async fn read_and_prime<P: EntityTrait, M>(
+    loaders: &Loaders,
+    nested: Nested,
+    parent: SelectStatement,
+) -> async_graphql::Result<Option<P::Model>>
+where
+    P::Model: FromQueryResult,
+    M: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    let Some((id, found, page)) = nested
+        .load_with_parent::<P::Model, M>(&loaders.db.reads, parent)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let key = NestedKey {
+        parent: id,
+        nested: Arc::new(nested),
+    };
+    loaders.pages::<M>().prime([(key, page)], WHOLE);
+    Ok(Some(found))
+}
+
+/// The Relay arguments a list's field is given in `field`, its selection; `None` when one is
+/// not of its type (the field's resolver reports that).
+fn page_args_of(field: &SelectionField<'_>) -> Option<PageArgs> {
+    let mut args = PageArgs::default();
+    let count = |v: Value| match v {
+        Value::Number(n) => i32::try_from(n.as_i64()?).ok(),
+        _ => None,
+    };
+    for (name, value) in field.arguments().ok()? {
+        if value == Value::Null {
+            continue;
+        }
+        match name.as_str() {
+            "first" => args.first = Some(count(value)?),
+            "last" => args.last = Some(count(value)?),
+            "after" | "before" => {
+                let Value::String(cursor) = value else {
+                    return None;
+                };
+                match name.as_str() {
+                    "after" => args.after = Some(cursor),
+                    _ => args.before = Some(cursor),
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(args)
 }
 
 #[cfg(test)]

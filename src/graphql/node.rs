@@ -1,6 +1,6 @@
 //! Relay global ids (`base64url("Type:uuid")`) and the `Node` interface.
 
-use super::connection::{Narrow, narrow_one};
+use super::connection::{Narrow, NestedList, narrow_one};
 use super::loader::Loaders;
 use super::types::*;
 use crate::error::AppError;
@@ -44,6 +44,31 @@ pub async fn lookup_narrow<E: Narrow>(
     .await
 }
 
+/// [`lookup_narrow`] of a row whose selection may hold `list`, one of its nested lists: then
+/// the row and the list's page under it are read in one statement (see
+/// [`NestedList::read_with_parent`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn lookup_with_list<E: Narrow, M, R>(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key_column: E::Column,
+    key: Option<String>,
+    list: NestedList<M, R>,
+) -> async_graphql::Result<E::Model>
+where
+    M: FromQueryResult + Clone + Send + Sync + 'static,
+    R: Narrow,
+    R::Model: FromQueryResult + Clone + Send + Sync,
+{
+    let query = lookup_query::<E>(type_name, id, key_name, key_column, key)?;
+    match list.read_with_parent::<E>(ctx, query.clone()).await? {
+        Some(found) => found.ok_or_else(|| not_found(type_name, key_name).into()),
+        None => lookup_by::<E>(ctx, type_name, key_name, narrow_one::<E>(ctx, query)).await,
+    }
+}
+
 async fn lookup_shaped<E: EntityTrait>(
     ctx: &Context<'_>,
     type_name: &str,
@@ -53,7 +78,18 @@ async fn lookup_shaped<E: EntityTrait>(
     key: Option<String>,
     shape: impl FnOnce(SelectStatement) -> SelectStatement,
 ) -> async_graphql::Result<E::Model> {
-    let db = &ctx.data::<Loaders>()?.db.reads;
+    let query = lookup_query::<E>(type_name, id, key_name, key_column, key)?;
+    lookup_by::<E>(ctx, type_name, key_name, shape(query)).await
+}
+
+/// The statement reading the one row of `E` that `id` or `key` names.
+fn lookup_query<E: EntityTrait>(
+    type_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key_column: E::Column,
+    key: Option<String>,
+) -> Result<SelectStatement, AppError> {
     let public_id = E::Column::from_str("public_id")
         .map_err(|_| AppError::Internal(format!("{type_name} has no public id").into()))?;
     let query = match (id, key) {
@@ -63,21 +99,31 @@ async fn lookup_shaped<E: EntityTrait>(
             return Err(AppError::bad_input(
                 key_name,
                 format!("give exactly one of `id` and `{key_name}`"),
-            )
-            .into());
+            ));
         }
     };
-    let statement = shape(query.limit(1).into_query());
-    let found = match db.query_one(&statement).await.map_err(AppError::from)? {
-        Some(row) => Some(E::Model::from_query_result(&row, "").map_err(AppError::from)?),
-        None => None,
-    };
-    Ok(found.ok_or_else(|| {
-        AppError::not_found(format!(
-            "no {} has this id or {key_name}",
-            type_name.to_lowercase()
-        ))
-    })?)
+    Ok(query.limit(1).into_query())
+}
+
+/// Runs a lookup's statement; no row is `NOT_FOUND`.
+async fn lookup_by<E: EntityTrait>(
+    ctx: &Context<'_>,
+    type_name: &str,
+    key_name: &str,
+    statement: SelectStatement,
+) -> async_graphql::Result<E::Model> {
+    let db = &ctx.data::<Loaders>()?.db.reads;
+    match db.query_one(&statement).await.map_err(AppError::from)? {
+        Some(row) => Ok(E::Model::from_query_result(&row, "").map_err(AppError::from)?),
+        None => Err(not_found(type_name, key_name).into()),
+    }
+}
+
+fn not_found(type_name: &str, key_name: &str) -> AppError {
+    AppError::not_found(format!(
+        "no {} has this id or {key_name}",
+        type_name.to_lowercase()
+    ))
 }
 
 /// The global id of a row of the given GraphQL type.

@@ -3,7 +3,7 @@
 use super::connection::*;
 use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
-use super::node::{global_id, lookup_narrow};
+use super::node::{global_id, lookup_with_list};
 use super::ordering::{Ordering, by_creation, by_name};
 use super::region::themes_of;
 use super::types::*;
@@ -34,6 +34,18 @@ wrapper!(
     /// ever returned (anonymous callers see `PUBLIC` ones).
     Contact, contact
 );
+
+/// An organisation's `memberships`, each reaching its cluster.
+fn memberships_of_organisation()
+-> async_graphql::Result<NestedList<membership::Model, cluster::Entity>> {
+    Ok(NestedList::new(
+        "memberships",
+        membership::Entity::find().into_query(),
+        ("membership", "organisation_id"),
+        by_creation("membership").sort(None)?,
+        ("cluster", "cluster_id"),
+    ))
+}
 
 /// Narrows a list of organisations; every part given must match.
 #[derive(InputObject, Default, Clone)]
@@ -109,13 +121,14 @@ impl OrganisationQuery {
         #[graphql(desc = "The organisation's slug, e.g. `epsi`.")] slug: Option<String>,
     ) -> async_graphql::Result<Option<Organisation>> {
         Ok(Some(Organisation(
-            lookup_narrow::<organisation::Entity>(
+            lookup_with_list::<organisation::Entity, _, _>(
                 ctx,
                 "Organisation",
                 id,
                 "slug",
                 organisation::Column::Slug,
                 slug,
+                memberships_of_organisation()?,
             )
             .await?,
         )))
@@ -333,18 +346,9 @@ impl Organisation {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<MembershipConnection> {
-        let sort = by_creation("membership").sort(None)?;
-        nested_joined::<membership::Model, cluster::Entity, _>(
-            ctx,
-            self.0.id,
-            membership::Entity::find().into_query(),
-            ("membership", "organisation_id"),
-            sort,
-            PageArgs::new(first, after, last, before),
-            "cluster",
-            "cluster_id",
-        )
-        .await
+        memberships_of_organisation()?
+            .resolve(ctx, self.0.id, PageArgs::new(first, after, last, before))
+            .await
     }
     /// Contact persons the caller may see.
     async fn contacts(

@@ -529,8 +529,12 @@ impl Nested {
         // `LATERAL` subquery's `t`.
         let (mut statement, items, lateral) = match (parents, backend) {
             ([parent], _) => (self.single(*parent), self.sort.table, false),
-            (_, DbBackend::Postgres) => (self.lateral(parents), "t", true),
-            _ => (self.correlated(parents), self.sort.table, false),
+            (_, DbBackend::Postgres) => (self.lateral(Parents::Ids(parents)), "t", true),
+            _ => (
+                self.correlated(Parents::Ids(parents)),
+                self.sort.table,
+                false,
+            ),
         };
         if let Some(also) = &self.also {
             also.join(&mut statement, items);
@@ -570,6 +574,59 @@ impl Nested {
             .collect())
     }
 
+    /// The page under the one parent that `parent` selects, read in the same statement as the
+    /// parent's row: `parent` selects the parent's columns under [`PARENT_PREFIX`], its `id`
+    /// among them, and at most one row. Returns the parent's id, its row read as `P`, and its
+    /// page; `None` when `parent` selects no row. The page is the one [`Nested::load`] reads.
+    pub async fn load_with_parent<P: FromQueryResult, M: FromQueryResult>(
+        &self,
+        db: &impl ConnectionTrait,
+        parent: SelectStatement,
+    ) -> AppResult<Option<(i64, P, Page<M>)>> {
+        let backend = db.get_database_backend();
+        let (mut statement, items) = match backend {
+            DbBackend::Postgres => (self.lateral(Parents::Row(Box::new(parent))), "t"),
+            _ => (
+                self.correlated(Parents::Row(Box::new(parent))),
+                self.sort.table,
+            ),
+        };
+        if let Some(also) = &self.also {
+            also.join(&mut statement, items);
+        }
+        let statement = backend.build(&statement);
+        let statement = match backend {
+            DbBackend::Postgres => limit_unseen(statement),
+            _ => statement,
+        };
+        let rows = db.query_all_raw(statement).await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let id: i64 = first.try_get(PARENT_PREFIX, "id")?;
+        let found = P::from_query_result(first, PARENT_PREFIX)?;
+        let mut read = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // Under a parent whose list is empty, the one row holds the parent alone.
+            if row.try_get::<Option<i64>>("", "id")?.is_some() {
+                read.push(read_row(row, &self.sort)?);
+            }
+        }
+        let total = if self.with_total {
+            Some(self.count(db, &[id]).await?.get(&id).copied().unwrap_or(0))
+        } else {
+            None
+        };
+        Ok(Some((
+            id,
+            found,
+            Page {
+                total,
+                ..Page::from_rows(read, &self.page)
+            },
+        )))
+    }
+
     /// The list's limited page under the parent that `parent` names: a value, or a column of
     /// the parents joined to the list.
     fn limited(&self, parent: Expr) -> SelectStatement {
@@ -585,26 +642,19 @@ impl Nested {
         self.limited(Expr::val(parent))
     }
 
-    /// The parents' pages on PostgreSQL: the parents' ids as one array parameter, and the
-    /// list's limited query joined `LATERAL` to each. The statement's text is the same for any
-    /// number of parents, and PostgreSQL plans the list's query once, not once per parent.
-    fn lateral(&self, parents: &[i64]) -> SelectStatement {
+    /// The parents' pages on PostgreSQL: the list's limited query joined `LATERAL` to each
+    /// parent. Given by their ids, the parents are one array parameter: the statement's text is
+    /// the same for any number of parents, and PostgreSQL plans the list's query once, not once
+    /// per parent.
+    fn lateral(&self, parents: Parents) -> SelectStatement {
         let order = self.sort.order(self.page.backward);
-        let part = self.limited(Expr::col((Alias::new("_parent"), Alias::new("_parent"))));
-        // The array is read from a subquery, unseen by the planner (see [`limit_unseen`]).
-        let array = Expr::cust_with_values(
-            "(SELECT CAST($1 AS bigint[]))",
-            [format!("{{{}}}", id_list(parents))],
-        );
-        Query::select()
-            .column((Alias::new("t"), Asterisk))
-            .from_function(
-                Func::cust(Alias::new("unnest")).arg(array),
-                Alias::new("_parent"),
-            )
+        let mut statement = Query::select();
+        statement.column((Alias::new("t"), Asterisk));
+        let (parent, join) = parents.read_by(&mut statement, DbBackend::Postgres);
+        statement
             .join_lateral(
-                JoinType::InnerJoin,
-                part,
+                join,
+                self.limited(parent),
                 Alias::new("t"),
                 Expr::cust("TRUE"),
             )
@@ -614,29 +664,27 @@ impl Nested {
             .to_owned()
     }
 
-    /// The parents' pages on SQLite, which has no `LATERAL`: the parents' ids as one JSON
-    /// parameter, read by `json_each`, and for each parent the rows whose id is among the ids of
-    /// its page, which a correlated subquery reads through the parent's index. The rows are
-    /// then fetched by id alone: the list's query holds only the entity's columns (joins serve
-    /// its filters), and a join or the parent's column in the outer query made SQLite read the
-    /// parent's whole list. The statement's text is the same for any number of parents.
-    fn correlated(&self, parents: &[i64]) -> SelectStatement {
+    /// The parents' pages on SQLite, which has no `LATERAL`: for each parent, the rows whose id
+    /// is among the ids of its page, which a correlated subquery reads through the parent's
+    /// index. Given by their ids, the parents are one JSON parameter read by `json_each`, and
+    /// the statement's text is the same for any number of parents. The rows are then fetched by
+    /// id alone: the list's query holds only the entity's columns (joins serve its filters),
+    /// and a join or the parent's column in the outer query made SQLite read the parent's
+    /// whole list.
+    fn correlated(&self, parents: Parents) -> SelectStatement {
         let sort = &self.sort;
         let order = sort.order(self.page.backward);
-        let parent = || Expr::col((Alias::new("_parent"), Alias::new("value")));
-        let mut first = self.limited(parent());
-        first.clear_selects().expr(sort.id_expr());
-        Query::select()
+        let mut statement = Query::select();
+        statement
             .column((Alias::new(sort.table), Asterisk))
-            .expr_as(sort.key_expr(), Alias::new("_k"))
-            .expr_as(parent(), Alias::new("_p"))
-            .from_function(
-                Func::cust(Alias::new("json_each"))
-                    .arg(Expr::val(format!("[{}]", id_list(parents)))),
-                Alias::new("_parent"),
-            )
+            .expr_as(sort.key_expr(), Alias::new("_k"));
+        let (parent, join) = parents.read_by(&mut statement, DbBackend::Sqlite);
+        statement.expr_as(parent.clone(), Alias::new("_p"));
+        let mut first = self.limited(parent);
+        first.clear_selects().expr(sort.id_expr());
+        statement
             .join(
-                JoinType::InnerJoin,
+                join,
                 Alias::new(sort.table),
                 sort.id_expr().in_subquery(first),
             )
@@ -663,6 +711,60 @@ impl Nested {
             out.insert(row.try_get::<i64>("", "_p")?, u64::try_from(n).unwrap_or(0));
         }
         Ok(out)
+    }
+}
+
+/// The prefix of the parent's columns in a statement that reads a parent's row with its page
+/// (see [`Nested::load_with_parent`]).
+pub const PARENT_PREFIX: &str = "_o_";
+
+/// Where a statement of nested pages reads its parents from.
+enum Parents<'a> {
+    /// Their ids.
+    Ids(&'a [i64]),
+    /// The one row a query selects, its columns under [`PARENT_PREFIX`]; its page is joined
+    /// `LEFT`, so that the row is read even when its list is empty.
+    Row(Box<SelectStatement>),
+}
+
+impl Parents<'_> {
+    /// Makes the parents the first table of `statement`, and returns the expression of a
+    /// parent's id and how the pages join them.
+    fn read_by(self, statement: &mut SelectStatement, backend: DbBackend) -> (Expr, JoinType) {
+        let alias = Alias::new("_parent");
+        match (self, backend) {
+            (Self::Ids(ids), DbBackend::Postgres) => {
+                // The array is read from a subquery, unseen by the planner (see
+                // [`limit_unseen`]).
+                let array = Expr::cust_with_values(
+                    "(SELECT CAST($1 AS bigint[]))",
+                    [format!("{{{}}}", id_list(ids))],
+                );
+                statement.from_function(Func::cust(Alias::new("unnest")).arg(array), alias);
+                (
+                    Expr::col((Alias::new("_parent"), Alias::new("_parent"))),
+                    JoinType::InnerJoin,
+                )
+            }
+            (Self::Ids(ids), _) => {
+                statement.from_function(
+                    Func::cust(Alias::new("json_each"))
+                        .arg(Expr::val(format!("[{}]", id_list(ids)))),
+                    alias,
+                );
+                (
+                    Expr::col((Alias::new("_parent"), Alias::new("value"))),
+                    JoinType::InnerJoin,
+                )
+            }
+            (Self::Row(query), _) => {
+                statement
+                    .column((alias.clone(), Asterisk))
+                    .from_subquery(*query, alias);
+                let id = Alias::new(format!("{PARENT_PREFIX}id"));
+                (Expr::col((Alias::new("_parent"), id)), JoinType::LeftJoin)
+            }
+        }
     }
 }
 
@@ -748,7 +850,8 @@ mod tests {
             PageRequest::first_page(),
             false,
         );
-        let statement = limit_unseen(DbBackend::Postgres.build(&nested.lateral(&[1, 2])));
+        let statement =
+            limit_unseen(DbBackend::Postgres.build(&nested.lateral(Parents::Ids(&[1, 2]))));
         assert!(
             statement
                 .sql
