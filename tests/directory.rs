@@ -1321,6 +1321,21 @@ both!(
                 .expect("a row");
             let frames: i64 = row.try_get_by_index(1).expect("log");
             assert_eq!(frames, 0, "frames left in the write-ahead log");
+            // Each full-text index is one segment, which searches read without merging.
+            for index in ["search_fts", "search_trigram"] {
+                let row = app
+                    .db
+                    .conn
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Sqlite,
+                        format!("SELECT count(DISTINCT segid) AS n FROM {index}_idx"),
+                    ))
+                    .await
+                    .expect("segments")
+                    .expect("a row");
+                let segments: i64 = row.try_get("", "n").expect("count");
+                assert_eq!(segments, 1, "segments of {index}");
+            }
         } else {
             // Vacuumed and analysed: nothing left for autovacuum to do under the first requests.
             use sea_orm::ConnectionTrait;
