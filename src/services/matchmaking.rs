@@ -14,6 +14,7 @@ use sea_orm::{
     QuerySelect,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 /// Candidates scored per offer or need.
 const CANDIDATES: u64 = 300;
@@ -72,8 +73,8 @@ pub struct Side {
     pub country: String,
     /// Countries it targets; empty for anywhere.
     pub targets: Vec<String>,
-    /// The words of its title and description that say something (see [`words`]).
-    pub words: BTreeSet<String>,
+    /// The words of its title and description that say something (see [`Words`]).
+    pub words: Words,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -89,44 +90,102 @@ pub struct Scored {
     pub parts: Vec<Part>,
 }
 
-/// Words of at least four letters that say something (a few very common ones left out).
-fn words(text: &str) -> BTreeSet<String> {
-    const COMMON: &[&str] = &[
-        "with",
-        "from",
-        "that",
-        "this",
-        "they",
-        "their",
-        "have",
-        "será",
-        "pour",
-        "dans",
-        "voor",
-        "with",
-        "into",
-        "also",
-        "more",
-        "other",
-        "about",
-        "which",
-        "will",
-        "your",
-        "looking",
-        "offer",
-        "offers",
-        "need",
-        "needs",
-        "company",
-        "companies",
-        "partner",
-        "partners",
-    ];
-    fold(text)
+/// Words a text shares with another say little when they are this common.
+const COMMON: &[&str] = &[
+    "with",
+    "from",
+    "that",
+    "this",
+    "they",
+    "their",
+    "have",
+    "será",
+    "pour",
+    "dans",
+    "voor",
+    "into",
+    "also",
+    "more",
+    "other",
+    "about",
+    "which",
+    "will",
+    "your",
+    "looking",
+    "offer",
+    "offers",
+    "need",
+    "needs",
+    "company",
+    "companies",
+    "partner",
+    "partners",
+];
+
+/// The words of a folded text that say something: at least four letters, and not among
+/// [`COMMON`].
+fn meaningful(folded: &str) -> impl Iterator<Item = &str> {
+    folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4 && !COMMON.contains(w))
-        .map(str::to_owned)
-        .collect()
+}
+
+/// The words of a text that say something (see [`meaningful`]), as matchmaking compares them:
+/// the folded text, and its words' hashes, sorted, without repeats. Ranking hundreds of
+/// candidates counts the words two texts share by merging their hashes, without a set of strings
+/// per candidate; the words themselves are read again from the folded text only to explain a
+/// match.
+#[derive(Clone, Debug, Default)]
+pub struct Words {
+    folded: String,
+    hashes: Vec<u64>,
+}
+
+impl Words {
+    /// The words of `text`.
+    pub fn of(text: &str) -> Self {
+        let folded = fold(text);
+        let mut hashes: Vec<u64> = meaningful(&folded)
+            .map(|w| {
+                let mut h = std::hash::DefaultHasher::new();
+                w.hash(&mut h);
+                h.finish()
+            })
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        Self { folded, hashes }
+    }
+
+    /// How many distinct words.
+    fn count(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// How many words both texts hold.
+    fn common(&self, other: &Self) -> usize {
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        while let (Some(a), Some(b)) = (self.hashes.get(i), other.hashes.get(j)) {
+            match a.cmp(b) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    n += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// The words both texts hold, in alphabetical order.
+    fn shared<'a>(&'a self, other: &Self) -> BTreeSet<&'a str> {
+        let theirs: BTreeSet<&str> = meaningful(&other.folded).collect();
+        meaningful(&self.folded)
+            .filter(|w| theirs.contains(w))
+            .collect()
+    }
 }
 
 fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
@@ -135,6 +194,11 @@ fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
         .map(|s| s.as_ref().to_owned())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The division of a NACE code: "C13" of "C13.96".
+fn division(code: &str) -> &str {
+    code.split('.').next().unwrap_or(code)
 }
 
 /// Scores `other` against `subject`, each part explained.
@@ -185,8 +249,7 @@ fn parts(subject: &Side, other: &Side, now: DateTime<Utc>, explain: bool) -> Vec
         .iter()
         .filter(|c| other.nace.contains(c))
         .collect();
-    let division = |c: &str| c.split('.').next().unwrap_or(c).to_owned();
-    let same_division: Vec<String> = subject
+    let same_division: Vec<&str> = subject
         .nace
         .iter()
         .map(|c| division(c))
@@ -248,20 +311,20 @@ fn parts(subject: &Side, other: &Side, now: DateTime<Utc>, explain: bool) -> Vec
     });
 
     let (a, b) = (&subject.words, &other.words);
-    let common = a.intersection(b).count();
+    let common = a.common(b);
     parts.push(Part {
         factor: Factor::Text,
         // Dice rather than Jaccard: two short texts sharing a few words are a fair match.
         value: if common == 0 {
             0.0
         } else {
-            2.0 * common as f64 / (a.len() + b.len()) as f64
+            2.0 * common as f64 / (a.count() + b.count()) as f64
         },
         explanation: say(&|| {
             if common == 0 {
                 "no words in common".to_owned()
             } else {
-                format!("words in common: {}", list(a.intersection(b).take(8)))
+                format!("words in common: {}", list(a.shared(b).into_iter().take(8)))
             }
         }),
     });
@@ -299,7 +362,7 @@ impl SideRow {
             nace: unpack_codes(self.nace_codes.as_deref()),
             country: self.country_code,
             targets: unpack_codes(self.target_countries.as_deref()),
-            words: words(&format!(
+            words: Words::of(&format!(
                 "{} {}",
                 self.title,
                 self.description.unwrap_or_default()
@@ -577,7 +640,7 @@ mod tests {
             nace: nace.iter().map(|t| (*t).to_owned()).collect(),
             country: country.into(),
             targets: targets.iter().map(|t| (*t).to_owned()).collect(),
-            words: words(text),
+            words: Words::of(text),
             updated_at: Utc::now(),
         }
     }
@@ -620,6 +683,23 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert!(unexplained.iter().all(|p| p.explanation.is_empty()));
+    }
+
+    #[test]
+    fn texts_share_the_words_their_sets_of_words_share() {
+        let a = Words::of("Recycled ROPES for mountain sports, recycled nets; Cataluña");
+        let b = Words::of("We need recycled ropes and nets in Catalunya (cataluna) with partners");
+        // Words of four letters or more, folded, without the common ones, counted once.
+        assert_eq!(a.count(), 6);
+        assert_eq!(b.count(), 5);
+        assert_eq!(a.common(&b), 4);
+        assert_eq!(b.common(&a), 4);
+        assert_eq!(
+            a.shared(&b).into_iter().collect::<Vec<_>>(),
+            ["cataluna", "nets", "recycled", "ropes"]
+        );
+        assert_eq!(a.common(&Words::of("")), 0);
+        assert_eq!(a.common(&a), a.count());
     }
 
     #[test]
