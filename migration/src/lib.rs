@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod index_swap;
 mod m20261123_000001_create_directory;
 mod m20261123_000002_writes;
 mod m20261123_000003_change_log;
@@ -14,6 +15,7 @@ mod m20261123_000009_match_candidates;
 mod m20261123_000010_search_facets;
 mod m20261123_000011_search_name_trigrams;
 mod m20261123_000012_search_name_documents;
+mod m20261124_000013_membership_by_organisation;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -34,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_search_facets::Migration),
             Box::new(m20261123_000011_search_name_trigrams::Migration),
             Box::new(m20261123_000012_search_name_documents::Migration),
+            Box::new(m20261124_000013_membership_by_organisation::Migration),
         ]
     }
 }

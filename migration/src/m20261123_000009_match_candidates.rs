@@ -2,14 +2,20 @@
 //! of the newest counterparts on each theme, which this index hands over without reading and
 //! sorting every offer and need of the theme. It replaces the index on `theme_id` alone.
 
+use crate::index_swap::IndexSwap;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLE: &str = "offer_need_theme";
-const OLD: &str = "ix_offer_need_theme_theme_id";
-const NEW: &str = "ix_offer_need_theme_theme_id_offer_need_id";
+const SWAP: IndexSwap = IndexSwap {
+    table: "offer_need_theme",
+    old: ("ix_offer_need_theme_theme_id", &["theme_id"]),
+    new: (
+        "ix_offer_need_theme_theme_id_offer_need_id",
+        &["theme_id", "offer_need_id"],
+    ),
+};
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -20,34 +26,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table(TABLE)
-                    .col("theme_id")
-                    .col("offer_need_id")
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_index(Index::drop().name(OLD).table(TABLE).to_owned())
-            .await
+        SWAP.up(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table(TABLE)
-                    .col("theme_id")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_index(Index::drop().name(NEW).table(TABLE).to_owned())
-            .await
+        SWAP.down(manager).await
     }
 }

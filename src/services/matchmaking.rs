@@ -486,6 +486,14 @@ pub async fn matches(
                 .add(col("offer_need", "valid_until").gte(Utc::now().date_naive())),
         );
     if !my_clusters.is_empty() {
+        // Asked through the index on `(organisation_id, cluster_id)`: one descent per candidate.
+        // SQLite would rather take the unique index on `(cluster_id, organisation_id)`, one
+        // descent per cluster of the subject, each elsewhere in the index; a unary `+` keeps it
+        // from using an index for the clusters' column.
+        let cluster = match backend {
+            DbBackend::Sqlite => Expr::cust(r#"+"membership"."cluster_id""#),
+            _ => col("membership", "cluster_id"),
+        };
         open = open.add(
             Expr::exists(
                 Query::select()
@@ -495,7 +503,7 @@ pub async fn matches(
                         col("membership", "organisation_id")
                             .equals((Alias::new("offer_need"), Alias::new("organisation_id"))),
                     )
-                    .and_where(col("membership", "cluster_id").is_in(my_clusters))
+                    .and_where(cluster.is_in(my_clusters))
                     .to_owned(),
             )
             .not(),
