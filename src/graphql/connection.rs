@@ -401,29 +401,21 @@ pub fn needed<E: Narrow>(ctx: &Context<'_>) -> Columns {
     kept_columns::<E>(fields_below(&ctx.look_ahead())).map_or(WHOLE, |(_, bits)| bits)
 }
 
-/// The row of `R` that a list's items reach through `field`, read in the list's statement
-/// through the items' column `key` with only the columns that field's selection reads, and
-/// those columns' bits; `None` when the field is not selected, or outside queries: the loaders
-/// keep the rows they are handed for the rest of the request, and a mutation's later field (or
-/// a subscription's later event) must see the rows as its own writes (or the writes since) left
-/// them.
+/// The row of `R` that the items of a list, whose connection field selects `list`, reach
+/// through `field`, read in the list's statement through the items' column `key` with only the
+/// columns that field's selection reads, and those columns' bits; `None` when the field is not
+/// selected, or outside queries: the loaders keep the rows they are handed for the rest of the
+/// request, and a mutation's later field (or a subscription's later event) must see the rows as
+/// its own writes (or the writes since) left them.
 fn also_for<R: Narrow>(
     ctx: &Context<'_>,
+    list: &Lookahead<'_>,
     field: &str,
     key: &'static str,
 ) -> Option<(Also, Columns)> {
     if ctx.query_env.operation.node.ty != OperationType::Query {
         return None;
     }
-    also_in::<R>(&ctx.look_ahead(), field, key)
-}
-
-/// [`also_for`] the list whose connection field selects `list`, in a query.
-fn also_in<R: Narrow>(
-    list: &Lookahead<'_>,
-    field: &str,
-    key: &'static str,
-) -> Option<(Also, Columns)> {
     let reached = items(list).map(|items| items.field(field));
     if !reached.iter().any(|r| r.exists()) {
         return None;
@@ -478,7 +470,7 @@ where
     C: ConnectionType,
     C::Node: From<M>,
 {
-    let Some((also, columns)) = also_for::<R>(ctx, field, key) else {
+    let Some((also, columns)) = also_for::<R>(ctx, &ctx.look_ahead(), field, key) else {
         return top::<M, C>(ctx, query, sort, args).await;
     };
     let req = args.request(&sort)?;
@@ -542,7 +534,7 @@ where
     C: ConnectionType,
     C::Node: From<M>,
 {
-    let Some((also, columns)) = also_for::<R>(ctx, field, key) else {
+    let Some((also, columns)) = also_for::<R>(ctx, &ctx.look_ahead(), field, key) else {
         return nested::<M, C>(ctx, parent, query, partition, sort, args).await;
     };
     let req = args.request(&sort)?;
@@ -667,11 +659,7 @@ where
             wants_total_in(&list),
         );
         let loaders = ctx.data::<Loaders>()?;
-        let also = match ctx.query_env.operation.node.ty {
-            OperationType::Query => also_in::<R>(&list, self.field, self.key),
-            _ => None,
-        };
-        let found = match also {
+        let found = match also_for::<R>(ctx, &list, self.field, self.key) {
             Some((also, _)) => {
                 read_and_prime::<P, Joined<M, R::Model>>(loaders, nested.with_also(also), parent)
                     .await?
@@ -714,6 +702,10 @@ fn page_args_of(field: &SelectionField<'_>) -> Option<PageArgs> {
         Value::Number(n) => i32::try_from(n.as_i64()?).ok(),
         _ => None,
     };
+    let cursor = |v: Value| match v {
+        Value::String(s) => Some(s),
+        _ => None,
+    };
     for (name, value) in field.arguments().ok()? {
         if value == Value::Null {
             continue;
@@ -721,15 +713,8 @@ fn page_args_of(field: &SelectionField<'_>) -> Option<PageArgs> {
         match name.as_str() {
             "first" => args.first = Some(count(value)?),
             "last" => args.last = Some(count(value)?),
-            "after" | "before" => {
-                let Value::String(cursor) = value else {
-                    return None;
-                };
-                match name.as_str() {
-                    "after" => args.after = Some(cursor),
-                    _ => args.before = Some(cursor),
-                }
-            }
+            "after" => args.after = Some(cursor(value)?),
+            "before" => args.before = Some(cursor(value)?),
             _ => return None,
         }
     }

@@ -525,25 +525,9 @@ impl Nested {
         }
         let req = &self.page;
         let backend = db.get_database_backend();
-        // Each form names the rows of the list `items` differently: the entity's table, or the
-        // `LATERAL` subquery's `t`.
-        let (mut statement, items, lateral) = match (parents, backend) {
-            ([parent], _) => (self.single(*parent), self.sort.table, false),
-            (_, DbBackend::Postgres) => (self.lateral(Parents::Ids(parents)), "t", true),
-            _ => (
-                self.correlated(Parents::Ids(parents)),
-                self.sort.table,
-                false,
-            ),
-        };
-        if let Some(also) = &self.also {
-            also.join(&mut statement, items);
-        }
-        let statement = backend.build(&statement);
-        let statement = if lateral {
-            limit_unseen(statement)
-        } else {
-            statement
+        let statement = match parents {
+            [parent] => self.built(self.single(*parent), self.sort.table, backend),
+            _ => self.pages_of(Parents::Ids(parents), backend),
         };
         let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
         for row in db.query_all_raw(statement).await? {
@@ -583,22 +567,7 @@ impl Nested {
         db: &impl ConnectionTrait,
         parent: SelectStatement,
     ) -> AppResult<Option<(i64, P, Page<M>)>> {
-        let backend = db.get_database_backend();
-        let (mut statement, items) = match backend {
-            DbBackend::Postgres => (self.lateral(Parents::Row(Box::new(parent))), "t"),
-            _ => (
-                self.correlated(Parents::Row(Box::new(parent))),
-                self.sort.table,
-            ),
-        };
-        if let Some(also) = &self.also {
-            also.join(&mut statement, items);
-        }
-        let statement = backend.build(&statement);
-        let statement = match backend {
-            DbBackend::Postgres => limit_unseen(statement),
-            _ => statement,
-        };
+        let statement = self.pages_of(Parents::Row(Box::new(parent)), db.get_database_backend());
         let rows = db.query_all_raw(statement).await?;
         let Some(first) = rows.first() else {
             return Ok(None);
@@ -625,6 +594,25 @@ impl Nested {
                 ..Page::from_rows(read, &self.page)
             },
         )))
+    }
+
+    /// The statement of the pages under `parents`: joined `LATERAL` on PostgreSQL (its limit
+    /// unseen, see [`limit_unseen`]), by a correlated subquery on SQLite.
+    fn pages_of(&self, parents: Parents, backend: DbBackend) -> Statement {
+        match backend {
+            DbBackend::Postgres => limit_unseen(self.built(self.lateral(parents), "t", backend)),
+            _ => self.built(self.correlated(parents), self.sort.table, backend),
+        }
+    }
+
+    /// `statement` with the row each item points to joined (see [`Also`]), built for `backend`.
+    /// Each form names the rows of the list `items` differently: the entity's table, or the
+    /// `LATERAL` subquery's `t`.
+    fn built(&self, mut statement: SelectStatement, items: &str, backend: DbBackend) -> Statement {
+        if let Some(also) = &self.also {
+            also.join(&mut statement, items);
+        }
+        backend.build(&statement)
     }
 
     /// The list's limited page under the parent that `parent` names: a value, or a column of
