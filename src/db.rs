@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod bulk;
+pub mod decode;
 mod kept;
 pub use kept::Kept;
 

@@ -22,3 +22,77 @@ pub mod organisation_theme;
 pub mod participant;
 pub mod region;
 pub mod theme;
+
+// Every model a list reads, read by position (see `crate::db::decode`).
+crate::decode_by_position! {
+    cluster::Model {
+        id, public_id, slug, name, kind, country_code, created_at, updated_at, version,
+        text_language;
+        description, year_established, website, email, region_id, managing_organisation_id,
+        innovation_turnover_eur
+    }
+    organisation::Model {
+        id, public_id, slug, name, org_type, country_code, created_at, updated_at, version,
+        text_language;
+        size_class, headcount, nace_codes, nace_version, region_id, city, website, description,
+        external_id
+    }
+    membership::Model {
+        id, public_id, cluster_id, organisation_id, role, created_at, updated_at, version;
+        since, until
+    }
+    region::Model {
+        id, public_id, code, name, level, country_code, created_at, updated_at, version;
+        parent_id
+    }
+    theme::Model {
+        id, public_id, slug, name, core, created_at, updated_at, version;
+        description
+    }
+    event::Model {
+        id, public_id, slug, title, format, starts_at, ends_at, time_zone, status, created_at,
+        updated_at, version, text_language;
+        description, venue, city, country_code, online_url, language, registration_url
+    }
+    offer_need::Model {
+        id, public_id, organisation_id, kind, title, created_at, updated_at, version, text_language;
+        description, valid_until, target_countries
+    }
+    collaboration::Model {
+        id, public_id, slug, name, programme, status, created_at, updated_at, version,
+        text_language;
+        description, starts_on, ends_on, budget_eur, website
+    }
+    participant::Model {
+        id, public_id, collaboration_id, organisation_id, role, created_at, updated_at, version;
+        cluster_id
+    }
+    audit_entry::Model {
+        id, public_id, at, role, operation, entity_type, entity_id, fields;
+        key_id, request_id
+    }
+    cluster_label::Model {
+        id, public_id, cluster_id, issuer, level, awarded_on, created_at, updated_at, version;
+        expires_on
+    }
+    contact::Model {
+        id, public_id, organisation_id, name, visibility, created_at, updated_at, version;
+        role, email, phone
+    }
+    event_organiser::Model {
+        id, public_id, event_id, created_at, updated_at, version;
+        cluster_id, collaboration_id, organisation_id
+    }
+    indicator::Model {
+        id, public_id, cluster_id, year, topic, key, created_at, updated_at, version;
+        value, unit, trend, goal, source
+    }
+    kpi::Model {
+        id, public_id, name, period_start, period_end, created_at, updated_at, version;
+        cluster_id, collaboration_id, target, actual, unit
+    }
+    interest::Model {
+        id, public_id, offer_need_id, organisation_id, created_at, updated_at, version;
+        message
+    }
+}

@@ -3,12 +3,13 @@
 
 use super::loader::{Columns, Loaders, NestedKey, WHOLE, id_of};
 use super::types::*;
+use crate::db::decode::Decode;
 use crate::error::AppError;
 use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead, SelectionField, SimpleObject, Value};
 use sea_orm::sea_query::{Alias, SelectStatement};
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable};
+use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -296,7 +297,7 @@ pub async fn top<M, C>(
     args: PageArgs,
 ) -> async_graphql::Result<C>
 where
-    M: FromQueryResult,
+    M: Decode,
     C: ConnectionType,
     C::Node: From<M>,
 {
@@ -464,9 +465,9 @@ pub async fn top_joined<M, R, C>(
     key: &'static str,
 ) -> async_graphql::Result<C>
 where
-    M: FromQueryResult,
+    M: Decode,
     R: Narrow,
-    R::Model: FromQueryResult + Sync,
+    R::Model: Decode + Sync,
     C: ConnectionType,
     C::Node: From<M>,
 {
@@ -498,7 +499,7 @@ pub async fn nested<M, C>(
     args: PageArgs,
 ) -> async_graphql::Result<C>
 where
-    M: FromQueryResult + Clone + Send + Sync + 'static,
+    M: Decode + Clone + Send + Sync + 'static,
     C: ConnectionType,
     C::Node: From<M>,
 {
@@ -528,9 +529,9 @@ pub async fn nested_joined<M, R, C>(
     key: &'static str,
 ) -> async_graphql::Result<C>
 where
-    M: FromQueryResult + Clone + Send + Sync + 'static,
+    M: Decode + Clone + Send + Sync + 'static,
     R: Narrow,
-    R::Model: FromQueryResult + Sync,
+    R::Model: Decode + Sync,
     C: ConnectionType,
     C::Node: From<M>,
 {
@@ -576,9 +577,9 @@ pub struct NestedList<M, R> {
 
 impl<M, R> NestedList<M, R>
 where
-    M: FromQueryResult + Clone + Send + Sync + 'static,
+    M: Decode + Clone + Send + Sync + 'static,
     R: Narrow,
-    R::Model: FromQueryResult + Clone + Send + Sync,
+    R::Model: Decode + Clone + Send + Sync,
 {
     /// Describes the list; see the fields for the arguments.
     pub fn new(
@@ -635,7 +636,7 @@ where
         query: SelectStatement,
     ) -> async_graphql::Result<Option<Option<P::Model>>>
     where
-        P::Model: FromQueryResult,
+        P::Model: Decode,
     {
         let look = ctx.look_ahead();
         let list = look.field(self.name);
@@ -677,8 +678,8 @@ async fn read_and_prime<P: EntityTrait, M>(
     parent: SelectStatement,
 ) -> async_graphql::Result<Option<P::Model>>
 where
-    P::Model: FromQueryResult,
-    M: FromQueryResult + Clone + Send + Sync + 'static,
+    P::Model: Decode,
+    M: Decode + Clone + Send + Sync + 'static,
 {
     let Some((id, found, page)) = nested
         .load_with_parent::<P::Model, M>(&loaders.db.reads, parent)

@@ -2,12 +2,13 @@
 //! statements a request sends grow with the query's depth, not with the rows it returns.
 
 use crate::db::Database;
+use crate::db::decode::Decode;
 use crate::error::AppError;
 use crate::services::page::{Nested, Page};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-use sea_orm::{EntityTrait, FromQueryResult, ModelTrait, QueryFilter, Value};
+use sea_orm::{EntityTrait, ModelTrait, QueryFilter, Value};
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -295,7 +296,7 @@ impl Loaders {
     }
 
     /// Nested pages of rows read as `M`.
-    pub fn pages<M: FromQueryResult + Clone + Send + Sync + 'static>(
+    pub fn pages<M: Decode + Clone + Send + Sync + 'static>(
         &self,
     ) -> Arc<Batcher<NestedKey, PageLoader<M>>> {
         self.get(|| PageLoader {
@@ -431,7 +432,7 @@ pub struct PageLoader<M> {
     model: PhantomData<fn() -> M>,
 }
 
-impl<M: FromQueryResult + Clone + Send + Sync + 'static> Loader<NestedKey> for PageLoader<M> {
+impl<M: Decode + Clone + Send + Sync + 'static> Loader<NestedKey> for PageLoader<M> {
     type Value = Page<M>;
 
     async fn load(&self, keys: &[NestedKey]) -> async_graphql::Result<HashMap<NestedKey, Page<M>>> {

@@ -3,6 +3,7 @@
 use super::connection::{Narrow, NestedList, narrow_one};
 use super::loader::Loaders;
 use super::types::*;
+use crate::db::decode::Decode;
 use crate::error::AppError;
 use async_graphql::{Context, ID, Interface};
 use base64::Engine;
@@ -58,9 +59,10 @@ pub async fn lookup_with_list<E: Narrow, M, R>(
     list: NestedList<M, R>,
 ) -> async_graphql::Result<E::Model>
 where
-    M: FromQueryResult + Clone + Send + Sync + 'static,
+    M: Decode + Clone + Send + Sync + 'static,
     R: Narrow,
-    R::Model: FromQueryResult + Clone + Send + Sync,
+    R::Model: Decode + Clone + Send + Sync,
+    E::Model: Decode,
 {
     let query = lookup_query::<E>(type_name, id, key_name, key_column, key)?;
     match list.read_with_parent::<E>(ctx, query.clone()).await? {

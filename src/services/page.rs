@@ -3,6 +3,7 @@
 //! the parents on PostgreSQL, a correlated subquery per parent on SQLite).
 //! Pages never use OFFSET, so a page deep in a list costs what the first page costs.
 
+use crate::db::decode::{Decode, Positions};
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,8 +13,7 @@ use sea_orm::sea_query::{
     SqliteQueryBuilder,
 };
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    QueryResult, Statement,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, QueryResult, Statement,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -116,11 +116,12 @@ impl Sort {
         Cond::all().add(if forward { row.gt(at) } else { row.lt(at) })
     }
 
-    fn read_key(&self, row: &QueryResult) -> AppResult<SortValue> {
+    /// The sort key `_k` of a row, the `k`-th column of `at`.
+    fn read_key(&self, row: &QueryResult, at: &Positions, k: usize) -> AppResult<SortValue> {
         Ok(match self.kind {
-            KeyKind::Int => SortValue::Int(row.try_get("", "_k")?),
-            KeyKind::Time => SortValue::Time(row.try_get("", "_k")?),
-            KeyKind::Text => SortValue::Text(row.try_get("", "_k")?),
+            KeyKind::Int => SortValue::Int(at.get(row, k, "_k")?),
+            KeyKind::Time => SortValue::Time(at.get(row, k, "_k")?),
+            KeyKind::Text => SortValue::Text(at.get(row, k, "_k")?),
         })
     }
 }
@@ -350,12 +351,22 @@ pub struct Joined<M, R> {
     pub also: Option<R>,
 }
 
-impl<M: FromQueryResult, R: FromQueryResult> FromQueryResult for Joined<M, R> {
-    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        let item = M::from_query_result(res, pre)?;
-        let id: Option<i64> = res.try_get(ALSO_PREFIX, "id")?;
+impl<M: Decode, R: Decode> Decode for Joined<M, R> {
+    type Layout = (M::Layout, R::Layout, Positions);
+
+    fn layout(row: &QueryResult, prefix: &str) -> Self::Layout {
+        (
+            M::layout(row, prefix),
+            R::layout(row, ALSO_PREFIX),
+            Positions::find(row, ALSO_PREFIX, &["id"]),
+        )
+    }
+
+    fn decode(row: &QueryResult, (item, also, id): &Self::Layout) -> Result<Self, DbErr> {
+        let item = M::decode(row, item)?;
+        let id: Option<i64> = id.get(row, 0, "id")?;
         let also = match id {
-            Some(_) => Some(R::from_query_result(res, ALSO_PREFIX)?),
+            Some(_) => Some(R::decode(row, also)?),
             None => None,
         };
         Ok(Self { item, also })
@@ -410,20 +421,48 @@ fn limited(query: SelectStatement, sort: &Sort, req: &PageRequest) -> SelectStat
     query
 }
 
-fn read_row<M: FromQueryResult>(row: &QueryResult, sort: &Sort) -> AppResult<(Cursor, M)> {
-    let model = M::from_query_result(row, "")?;
-    let id: i64 = row.try_get("", "id")?;
-    let cursor = Cursor {
-        order: sort.name.to_owned(),
-        key: sort.read_key(row)?,
-        id,
+/// Reads the rows of a page's statement as models with their cursors, each column found once
+/// per statement (see [`Decode`]).
+struct Reader<'s, M: Decode> {
+    sort: &'s Sort,
+    model: M::Layout,
+    /// The row's `id` and its sort key `_k`.
+    cursor: Positions,
+}
+
+impl<'s, M: Decode> Reader<'s, M> {
+    /// The reader of the statement whose first row is `first`.
+    fn new(first: &QueryResult, sort: &'s Sort) -> Self {
+        Self {
+            sort,
+            model: M::layout(first, ""),
+            cursor: Positions::find(first, "", &["id", "_k"]),
+        }
+    }
+
+    fn read(&self, row: &QueryResult) -> AppResult<(Cursor, M)> {
+        let model = M::decode(row, &self.model)?;
+        let cursor = Cursor {
+            order: self.sort.name.to_owned(),
+            key: self.sort.read_key(row, &self.cursor, 1)?,
+            id: self.cursor.get(row, 0, "id")?,
+        };
+        Ok((cursor, model))
+    }
+}
+
+/// The rows of a statement read as models with their cursors.
+fn read_rows<M: Decode>(rows: &[QueryResult], sort: &Sort) -> AppResult<Vec<(Cursor, M)>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
     };
-    Ok((cursor, model))
+    let reader = Reader::new(first, sort);
+    rows.iter().map(|r| reader.read(r)).collect()
 }
 
 /// One page of a top-level list. `query` selects the entity's columns with its filters applied.
 /// With `also`, each row's [`Also`] is read alongside (see [`Joined`]).
-pub async fn page<M: FromQueryResult>(
+pub async fn page<M: Decode>(
     db: &impl ConnectionTrait,
     query: SelectStatement,
     sort: &Sort,
@@ -441,10 +480,7 @@ pub async fn page<M: FromQueryResult>(
         also.join(&mut statement, sort.table);
     }
     let rows = db.query_all(&statement).await?;
-    let rows = rows
-        .iter()
-        .map(|r| read_row(r, sort))
-        .collect::<AppResult<Vec<_>>>()?;
+    let rows = read_rows(&rows, sort)?;
     Ok(Page {
         total,
         ..Page::from_rows(rows, req)
@@ -515,7 +551,7 @@ impl Nested {
     }
 
     /// One page per parent, in one statement (two when totals are asked for).
-    pub async fn load<M: FromQueryResult>(
+    pub async fn load<M: Decode>(
         &self,
         db: &impl ConnectionTrait,
         parents: &[i64],
@@ -530,12 +566,16 @@ impl Nested {
             _ => self.pages_of(Parents::Ids(parents), backend),
         };
         let mut grouped: HashMap<i64, Vec<(Cursor, M)>> = HashMap::new();
-        for row in db.query_all_raw(statement).await? {
-            let parent: i64 = row.try_get("", "_p")?;
-            grouped
-                .entry(parent)
-                .or_default()
-                .push(read_row(&row, &self.sort)?);
+        let rows = db.query_all_raw(statement).await?;
+        if let Some(first) = rows.first() {
+            let reader = Reader::new(first, &self.sort);
+            let parent = Positions::find(first, "", &["_p"]);
+            for row in &rows {
+                grouped
+                    .entry(parent.get(row, 0, "_p")?)
+                    .or_default()
+                    .push(reader.read(row)?);
+            }
         }
         let totals = if self.with_total {
             Some(self.count(db, parents).await?)
@@ -562,7 +602,7 @@ impl Nested {
     /// parent's row: `parent` selects the parent's columns under [`PARENT_PREFIX`], its `id`
     /// among them, and at most one row. Returns the parent's id, its row read as `P`, and its
     /// page; `None` when `parent` selects no row. The page is the one [`Nested::load`] reads.
-    pub async fn load_with_parent<P: FromQueryResult, M: FromQueryResult>(
+    pub async fn load_with_parent<P: Decode, M: Decode>(
         &self,
         db: &impl ConnectionTrait,
         parent: SelectStatement,
@@ -573,12 +613,14 @@ impl Nested {
             return Ok(None);
         };
         let id: i64 = first.try_get(PARENT_PREFIX, "id")?;
-        let found = P::from_query_result(first, PARENT_PREFIX)?;
+        let found = P::decode_one(first, PARENT_PREFIX)?;
+        let reader = Reader::new(first, &self.sort);
+        let item = Positions::find(first, "", &["id"]);
         let mut read = Vec::with_capacity(rows.len());
         for row in &rows {
             // Under a parent whose list is empty, the one row holds the parent alone.
-            if row.try_get::<Option<i64>>("", "id")?.is_some() {
-                read.push(read_row(row, &self.sort)?);
+            if item.get::<Option<i64>>(row, 0, "id")?.is_some() {
+                read.push(reader.read(row)?);
             }
         }
         let total = if self.with_total {
