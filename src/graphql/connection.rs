@@ -10,8 +10,10 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead, SelectionField, SimpleObject, Value};
 use sea_orm::sea_query::{Alias, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable};
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Where a page lies in its list.
 #[derive(SimpleObject, Clone, Debug)]
@@ -326,16 +328,44 @@ fn kept_columns<'f, E: Narrow>(
     for field in fields {
         wanted.extend(E::columns_of(field)?);
     }
+    let required = required::<E>()?;
     let mut bits = 0;
     let mut kept = Vec::new();
     for (i, c) in E::Column::iter().enumerate() {
-        if !c.def().is_null() || wanted.contains(&c.as_str()) {
-            // A table wider than `Columns` has bits for is read whole.
-            bits |= 1u64.checked_shl(u32::try_from(i).ok()?)?;
+        let bit = 1u64 << i;
+        if required & bit != 0 || wanted.contains(&c.as_str()) {
+            bits |= bit;
             kept.push(c);
         }
     }
     Some((kept, bits))
+}
+
+/// The bits of the columns of `E` that cannot be `NULL`, found once per entity (a column's
+/// `def()` builds its whole definition each time, and every object of a list asks); `None` for a
+/// table wider than [`Columns`] has bits for, which is read whole.
+fn required<E: EntityTrait>() -> Option<Columns> {
+    type Found = HashMap<TypeId, Option<Columns>>;
+    static FOUND: OnceLock<RwLock<Found>> = OnceLock::new();
+    let found = FOUND.get_or_init(Default::default);
+    let id = TypeId::of::<E>();
+    if let Some(bits) = found.read().ok().and_then(|f| f.get(&id).copied()) {
+        return bits;
+    }
+    let bits = (|| {
+        let mut bits = 0u64;
+        for (i, c) in E::Column::iter().enumerate() {
+            let bit = 1u64.checked_shl(u32::try_from(i).ok()?)?;
+            if !c.def().is_null() {
+                bits |= bit;
+            }
+        }
+        Some(bits)
+    })();
+    if let Ok(mut f) = found.write() {
+        f.insert(id, bits);
+    }
+    bits
 }
 
 /// The names of the fields selected under the fields of `look` (fragments expanded).

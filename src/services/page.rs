@@ -517,6 +517,9 @@ pub struct Nested {
     /// The row each item points to, read alongside.
     pub also: Option<Also>,
     fingerprint: String,
+    /// The hash of all of the above, computed once: the request's loader hashes the list's key
+    /// for each parent, which walked the whole description each time.
+    hashed: u64,
 }
 
 impl Nested {
@@ -537,12 +540,28 @@ impl Nested {
             with_total,
             also: None,
             fingerprint,
+            hashed: 0,
         }
+        .hashed()
     }
 
     /// The same list, reading the row each item points to alongside (see [`Joined`]).
     pub fn with_also(mut self, also: Also) -> Self {
         self.also = Some(also);
+        self.hashed()
+    }
+
+    /// The list with its hash computed from what describes it.
+    fn hashed(mut self) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        self.fingerprint.hash(&mut h);
+        self.partition.hash(&mut h);
+        self.sort.hash(&mut h);
+        self.page.hash(&mut h);
+        self.with_total.hash(&mut h);
+        self.also.hash(&mut h);
+        self.hashed = h.finish();
         self
     }
 
@@ -800,7 +819,8 @@ impl Parents<'_> {
 
 impl PartialEq for Nested {
     fn eq(&self, other: &Self) -> bool {
-        self.fingerprint == other.fingerprint
+        self.hashed == other.hashed
+            && self.fingerprint == other.fingerprint
             && self.partition == other.partition
             && self.sort == other.sort
             && self.page == other.page
@@ -813,12 +833,7 @@ impl Eq for Nested {}
 
 impl std::hash::Hash for Nested {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.fingerprint.hash(state);
-        self.partition.hash(state);
-        self.sort.hash(state);
-        self.page.hash(state);
-        self.with_total.hash(state);
-        self.also.hash(state);
+        state.write_u64(self.hashed);
     }
 }
 
