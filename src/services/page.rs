@@ -502,20 +502,21 @@ pub async fn count(db: &impl ConnectionTrait, mut query: SelectStatement) -> App
 
 /// A nested list: the rows of `query` that belong to a parent through `partition`
 /// (a `table.column` holding the parent's id, in the entity's table or a joined link table).
+/// Its parts are set when it is made, and hashed then.
 #[derive(Clone, Debug)]
 pub struct Nested {
     /// The entity's columns with filters and any link-table join applied.
-    pub query: SelectStatement,
+    query: SelectStatement,
     /// Table and column holding the parent id.
-    pub partition: (&'static str, &'static str),
+    partition: (&'static str, &'static str),
     /// The list's ordering.
-    pub sort: Sort,
+    sort: Sort,
     /// The page wanted under every parent.
-    pub page: PageRequest,
+    page: PageRequest,
     /// Whether to count each parent's whole list.
-    pub with_total: bool,
+    with_total: bool,
     /// The row each item points to, read alongside.
-    pub also: Option<Also>,
+    also: Option<Also>,
     fingerprint: String,
     /// The hash of all of the above, computed once: the request's loader hashes the list's key
     /// for each parent, which walked the whole description each time.
