@@ -141,6 +141,44 @@ def rss_peak_mb(pid):
     return 0
 
 
+def cpu_seconds(pids, reaped=()):
+    """CPU time (user and system) the processes `pids` have used so far, in seconds; for those in
+    `reaped` also that of their children which have ended and been waited for."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15
+            if pid in reaped:
+                ticks += int(fields[13]) + int(fields[14])  # cutime and cstime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid, pg):
+    """CPU seconds used so far by the server `pid` and, with `pg`, by PostgreSQL's processes (its
+    postmaster and every process it started: a server's pooled connections live through a run)."""
+    database = 0.0
+    if pg:
+        with open(os.path.join(pg.data, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == postmaster:
+                            children.append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    pass
+        # A connection that closes during the measurement moves its time to the postmaster's
+        # ended children, so it is counted once either way.
+        database = cpu_seconds([postmaster, *children], reaped=(postmaster,))
+    return cpu_seconds([pid]), database
+
+
 def wrk(url, bodies, connections, headers=None, duration=DURATION):
     """Runs wrk over `bodies` (sent in turn) and returns its RESULT line as a dict."""
     with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False) as f:
@@ -279,14 +317,20 @@ def walk_ours(url, rows):
     return ids[:rows], after
 
 
-def measure(name, url, body, statements, pid):
+def measure(name, url, body, statements, pid, pg=None):
     """Measures one query; `body` may be a list of bodies, sent in turn (statements are counted on
-    the first)."""
+    the first). With `pg`, the server's database, PostgreSQL's CPU time is counted too."""
     bodies = body if isinstance(body, list) else [body]
     statements_per_request = statements.count(lambda: post(url, bodies[0]["query"], bodies[0]["variables"]))
     wrk(url, bodies, CONNECTIONS, duration=WARMUP)
     rss_reset(pid)
+    before = cpu_of(pid, pg)
     result = wrk(url, bodies, CONNECTIONS)
+    after = cpu_of(pid, pg)
+    # CPU time per request: steadier than requests per second when the machine's speed drifts.
+    n = max(result["requests"], 1)
+    result["server_us"] = (after[0] - before[0]) / n * 1e6
+    result["db_us"] = (after[1] - before[1]) / n * 1e6 if pg else None
     result["statements"] = statements_per_request
     result["rss"] = rss_peak_mb(pid)
     log(f"{name}: {result}")
@@ -322,7 +366,7 @@ def stop(proc):
         proc.kill()
 
 
-def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, theirs=None):
+def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, theirs=None, pg=None):
     """Measures this server on `db_url`. With `theirs` (PostGraphile serving the same PostgreSQL
     database, see `Theirs`), each query PostGraphile has an equivalent of is measured on it right
     after ours, so that both see the machine in the same state: its speed drifts over a run."""
@@ -333,7 +377,7 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, their
         vars_of = {"Q3": {"id": q3_id}, "Q6": {"after": deep_cursor}}
         for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]:
             body = {"query": OURS[q][1], "variables": vars_of.get(q, {})}
-            results[(db_name, "ours", q)] = measure(f"{db_name} {q}", url, body, statements, proc.pid)
+            results[(db_name, "ours", q)] = measure(f"{db_name} {q}", url, body, statements, proc.pid, pg)
             if theirs and q in THEIRS:
                 theirs.measure(q, results)
         # Q7: each organisation updated once, from version 1.
@@ -344,10 +388,10 @@ def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, their
         if theirs:
             theirs.measure_writes(results)
         searches = [{"query": OURS["Q8"][1], "variables": v} for v in SEARCHES]
-        results[(db_name, "ours", "Q8")] = measure(f"{db_name} Q8", url, searches, statements, proc.pid)
+        results[(db_name, "ours", "Q8")] = measure(f"{db_name} Q8", url, searches, statements, proc.pid, pg)
         offers = post(url, "{ offersAndNeeds(first: 50) { nodes { id } } }")["offersAndNeeds"]["nodes"]
         matches = [{"query": OURS["Q9"][1], "variables": {"id": o["id"]}} for o in offers]
-        results[(db_name, "ours", "Q9")] = measure(f"{db_name} Q9", url, matches, statements, proc.pid)
+        results[(db_name, "ours", "Q9")] = measure(f"{db_name} Q9", url, matches, statements, proc.pid, pg)
     finally:
         stop(proc)
     return started
@@ -369,7 +413,8 @@ class Theirs:
 
     def measure(self, q, results):
         body = {"query": THEIRS[q], "variables": self.vars_of.get(q, {})}
-        results[("postgres", "postgraphile", q)] = measure(f"postgraphile {q}", self.url, body, self.statements, self.proc.pid)
+        results[("postgres", "postgraphile", q)] = measure(f"postgraphile {q}", self.url, body, self.statements,
+                                                           self.proc.pid, self.statements.pg)
 
     def measure_writes(self, results):
         writes = [{"query": THEIRS["Q7"], "variables": {"id": i, "h": 7}} for i in self.write_ids]
@@ -383,23 +428,28 @@ class Theirs:
 def table(results, timings):
     rows = []
     head = ("| query | database | server | requests/s | p50 ms | p99 ms | errors | SQL statements per request |"
-            " peak RSS MB | ours / PostGraphile |")
-    rows += [head, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            " peak RSS MB | CPU µs per request: server + PostgreSQL | ours / PostGraphile |")
+    rows += [head, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for q in OURS:
         for db, server in [("sqlite", "ours"), ("postgres", "ours"), ("postgres", "postgraphile")]:
             r = results.get((db, server, q))
             if r is None:
                 if server == "postgraphile":
-                    rows.append(f"| {q} | PostgreSQL | PostGraphile | no equivalent | | | | | | |")
+                    rows.append(f"| {q} | PostgreSQL | PostGraphile | no equivalent | | | | | | | |")
                 continue
             ratio = ""
             if server == "ours" and db == "postgres" and ("postgres", "postgraphile", q) in results:
                 ratio = f"{r['rps'] / max(results[('postgres', 'postgraphile', q)]['rps'], 1):.2f}"
+            cpu = ""
+            if r.get("server_us") is not None:
+                cpu = f"{r['server_us']:,.0f}"
+                if r.get("db_us") is not None:
+                    cpu += f" + {r['db_us']:,.0f}"
             rps = f"{r['rps']:.0f}"
             if "reads_rps" in r:
                 rps += f" (reads alongside: {r['reads_rps']:.0f})"
             rows.append(f"| {q} | {'SQLite' if db == 'sqlite' else 'PostgreSQL'} | {'PostGraphile' if server == 'postgraphile' else 'cluster-directory'}"
-                        f" | {rps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {int(r['errors'])} | {r['statements']} | {r['rss']} | {ratio} |")
+                        f" | {rps} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {int(r['errors'])} | {r['statements']} | {r['rss']} | {cpu} | {ratio} |")
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Measured {when} by `bench/run` on {os.cpu_count()} cores, load tool and servers on the same machine:",
@@ -417,6 +467,8 @@ def table(results, timings):
         "",
         "Q7 sends the writes on 4 connections (each updates a different organisation with the version it"
         " read) while the other connections read Q3; its row shows the writes, with the reads' rate beside them.",
+        "CPU per request is the CPU time the server's process (SQLite runs inside it) and PostgreSQL's processes"
+        " used during the measurement, divided by the requests answered; wrk's own share is not counted.",
     ]
     return "\n".join(lines)
 
@@ -462,7 +514,8 @@ def main():
             write_slugs = [s for _, s in ids]
             theirs = Theirs(url, pg, q3_slug, write_slugs) if db_name == "postgres" else None
             try:
-                timings[f"start_{db_name}"] = run_ours(db_name, url, results, q3_id, deep_cursor, write_ids, key, theirs)
+                timings[f"start_{db_name}"] = run_ours(db_name, url, results, q3_id, deep_cursor, write_ids, key, theirs,
+                                                       pg if db_name == "postgres" else None)
             finally:
                 if theirs:
                     theirs.stop()
