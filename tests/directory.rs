@@ -538,6 +538,73 @@ both!(
 );
 
 both!(
+    one_list_asked_for_in_several_ways_answers_each_way,
+    |app: support::TestApp| async move {
+        use cluster_directory::config::GenerateArgs;
+        app.generate(GenerateArgs {
+            clusters: 25,
+            organisations: 150,
+            memberships: 600,
+            events: 5,
+            seed: 5,
+        })
+        .await;
+        // A list is described once per field of the query and shared by all its parents; two
+        // fields of one list, with their own arguments and selections, stay apart, and a
+        // fragment's field serves every parent it stands under.
+        let q = "fragment Two on Cluster { slug memberships(first: 2) { nodes { id } } } \
+                 { clusters(first: 20) { nodes { ...Two \
+                   one: memberships(first: 1) { nodes { id } } \
+                   three: memberships(first: 3) { totalCount nodes { id organisation { slug } } } \
+                   firstTheme: themes(first: 1) { nodes { slug } } themes { nodes { slug } } } } \
+                   cluster: clusters(first: 1) { nodes { ...Two } } }";
+        let d = app.data(q, json!({})).await;
+        let ids = |list: &Value| -> Vec<Value> {
+            list["nodes"]
+                .as_array()
+                .map(|n| n.iter().map(|m| m["id"].clone()).collect())
+                .unwrap_or_default()
+        };
+        let clusters = d["clusters"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(clusters.len(), 20);
+        let mut with_three = 0;
+        for c in &clusters {
+            let (one, two, three) = (ids(&c["one"]), ids(&c["memberships"]), ids(&c["three"]));
+            let total = c["three"]["totalCount"].as_u64().unwrap_or(0) as usize;
+            assert_eq!(three.len(), total.min(3), "{c}");
+            assert_eq!(two[..], three[..three.len().min(2)], "{c}");
+            assert_eq!(one[..], three[..three.len().min(1)], "{c}");
+            with_three += usize::from(three.len() == 3);
+            assert!(
+                c["three"]["nodes"]
+                    .as_array()
+                    .is_some_and(|n| n.iter().all(|m| m["organisation"]["slug"].is_string()))
+            );
+            let themes = c["themes"]["nodes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(
+                c["firstTheme"]["nodes"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()[..],
+                themes[..themes.len().min(1)]
+            );
+        }
+        assert!(with_three > 10, "{with_three} clusters with three members");
+        // The fragment under the other list answers as it does under the first.
+        assert_eq!(
+            d["cluster"]["nodes"][0],
+            json!({
+                "slug": clusters[0]["slug"],
+                "memberships": clusters[0]["memberships"],
+            })
+        );
+    }
+);
+
+both!(
     rows_read_with_their_list_equal_rows_read_on_their_own,
     |app: support::TestApp| async move {
         use cluster_directory::config::GenerateArgs;

@@ -36,7 +36,7 @@ fn members_of_cluster() -> async_graphql::Result<NestedList<membership::Model, o
 {
     Ok(NestedList::new(
         "memberships",
-        membership::Entity::find().into_query(),
+        || membership::Entity::find().into_query(),
         ("membership", "cluster_id"),
         by_creation("membership").sort(None)?,
         ("organisation", "organisation_id"),
@@ -315,11 +315,10 @@ impl Cluster {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ClusterLabelConnection> {
-        let q = cluster_label::Entity::find().into_query();
         nested::<cluster_label::Model, _>(
             ctx,
             self.0.id,
-            q,
+            || cluster_label::Entity::find().into_query(),
             ("cluster_label", "cluster_id"),
             LABEL_ORDER.sort(None)?,
             PageArgs::new(first, after, last, before),
@@ -348,12 +347,11 @@ impl Cluster {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ParticipantConnection> {
-        let q = participant::Entity::find().into_query();
         let sort = by_creation("participant").sort(None)?;
         nested::<participant::Model, _>(
             ctx,
             self.0.id,
-            q,
+            || participant::Entity::find().into_query(),
             ("participant", "cluster_id"),
             sort,
             PageArgs::new(first, after, last, before),
@@ -372,16 +370,19 @@ impl Cluster {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
         let filter = filter.unwrap_or_default().parse()?;
-        let mut q = narrow::<event::Entity>(
-            ctx,
-            event::Entity::find()
-                .filter(filter.condition())
-                .into_query(),
-        );
-        q.inner_join(
-            Alias::new("event_organiser"),
-            col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),
-        );
+        let q = || {
+            let mut q = narrow::<event::Entity>(
+                ctx,
+                event::Entity::find()
+                    .filter(filter.condition())
+                    .into_query(),
+            );
+            q.inner_join(
+                Alias::new("event_organiser"),
+                col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),
+            );
+            q
+        };
         nested::<event::Model, _>(
             ctx,
             self.0.id,
@@ -402,15 +403,18 @@ impl Cluster {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<IndicatorConnection> {
-        let mut q = indicator::Entity::find();
-        if let Some(y) = year {
-            q = q.filter(indicator::Column::Year.eq(y));
-        }
+        let q = || {
+            let mut q = indicator::Entity::find();
+            if let Some(y) = year {
+                q = q.filter(indicator::Column::Year.eq(y));
+            }
+            q.into_query()
+        };
         let sort = by_creation("indicator").sort(None)?;
         nested::<indicator::Model, _>(
             ctx,
             self.0.id,
-            q.into_query(),
+            q,
             ("indicator", "cluster_id"),
             sort,
             PageArgs::new(first, after, last, before),
@@ -430,7 +434,7 @@ impl Cluster {
         nested::<kpi::Model, _>(
             ctx,
             self.0.id,
-            kpi::Entity::find().into_query(),
+            || kpi::Entity::find().into_query(),
             ("kpi", "cluster_id"),
             sort,
             PageArgs::new(first, after, last, before),

@@ -252,7 +252,7 @@ impl Collaboration {
         nested::<participant::Model, _>(
             ctx,
             self.0.id,
-            participant::Entity::find().into_query(),
+            || participant::Entity::find().into_query(),
             ("participant", "collaboration_id"),
             sort,
             PageArgs::new(first, after, last, before),
@@ -268,11 +268,14 @@ impl Collaboration {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
-        let mut q = narrow::<event::Entity>(ctx, event::Entity::find().into_query());
-        q.inner_join(
-            Alias::new("event_organiser"),
-            col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),
-        );
+        let q = || {
+            let mut q = narrow::<event::Entity>(ctx, event::Entity::find().into_query());
+            q.inner_join(
+                Alias::new("event_organiser"),
+                col("event_organiser", "event_id").equals((Alias::new("event"), Alias::new("id"))),
+            );
+            q
+        };
         nested::<event::Model, _>(
             ctx,
             self.0.id,
@@ -296,7 +299,7 @@ impl Collaboration {
         nested::<kpi::Model, _>(
             ctx,
             self.0.id,
-            kpi::Entity::find().into_query(),
+            || kpi::Entity::find().into_query(),
             ("kpi", "collaboration_id"),
             sort,
             PageArgs::new(first, after, last, before),

@@ -429,7 +429,23 @@ fn select_under<C: ColumnTrait>(
 /// The columns of `E` that the field being resolved, a row of `E`, reads for its selection:
 /// what to ask [`Loaders::one_covering`] for.
 pub fn needed<E: Narrow>(ctx: &Context<'_>) -> Columns {
-    kept_columns::<E>(fields_below(&ctx.look_ahead())).map_or(WHOLE, |(_, bits)| bits)
+    let work_out =
+        || kept_columns::<E>(fields_below(&ctx.look_ahead())).map_or(WHOLE, |(_, bits)| bits);
+    match ctx.data::<Loaders>() {
+        Ok(loaders) => loaders
+            .per_field(ctx, ("", ""), || Ok(Needed::<E>(work_out(), PhantomData)))
+            .map_or(WHOLE, |n| n.0),
+        Err(_) => work_out(),
+    }
+}
+
+/// The columns of `E` a field reads, as [`Loaders::per_field`] keeps them.
+struct Needed<E>(Columns, PhantomData<fn() -> E>);
+
+impl<E> Clone for Needed<E> {
+    fn clone(&self) -> Self {
+        Self(self.0, PhantomData)
+    }
 }
 
 /// The row of `R` that the items of a list, whose connection field selects `list`, reach
@@ -519,11 +535,12 @@ where
 }
 
 /// A nested list under `parent`: batched with the same list under every other parent of the
-/// request into one statement (plus one for totals).
+/// request into one statement (plus one for totals). `query`, the list's rows under any parent,
+/// is built once per field of the request (see [`Loaders::per_field`]), not once per parent.
 pub async fn nested<M, C>(
     ctx: &Context<'_>,
     parent: i64,
-    query: SelectStatement,
+    query: impl FnOnce() -> SelectStatement,
     partition: (&'static str, &'static str),
     sort: Sort,
     args: PageArgs,
@@ -533,14 +550,30 @@ where
     C: ConnectionType,
     C::Node: From<M>,
 {
-    let req = args.request(&sort)?;
-    let nested = Arc::new(Nested::new(query, partition, sort, req, wants_total(ctx)));
     let loaders = ctx.data::<Loaders>()?;
+    let nested: Arc<Nested> = loaders.per_field(ctx, partition, || {
+        let req = args.request(&sort)?;
+        Ok(Arc::new(Nested::new(
+            query(),
+            partition,
+            sort,
+            req,
+            wants_total(ctx),
+        )))
+    })?;
     let page = loaders
         .pages::<M>()
         .load_one(NestedKey { parent, nested })
         .await?;
     Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+}
+
+/// How a field's nested list reads the rows its items point to (see [`nested_joined`]): the
+/// list, and the columns of those rows it reads; without them, the list reads its items alone.
+#[derive(Clone)]
+struct JoinedList {
+    nested: Arc<Nested>,
+    columns: Option<Columns>,
 }
 
 /// A nested list whose items point to a row of `R` through their column `key`, which the query
@@ -551,7 +584,7 @@ where
 pub async fn nested_joined<M, R, C>(
     ctx: &Context<'_>,
     parent: i64,
-    query: SelectStatement,
+    query: impl FnOnce() -> SelectStatement,
     partition: (&'static str, &'static str),
     sort: Sort,
     args: PageArgs,
@@ -565,18 +598,38 @@ where
     C: ConnectionType,
     C::Node: From<M>,
 {
-    let Some((also, columns)) = also_for::<R>(ctx, &ctx.look_ahead(), field, key) else {
-        return nested::<M, C>(ctx, parent, query, partition, sort, args).await;
-    };
-    let req = args.request(&sort)?;
-    let nested = Nested::new(query, partition, sort, req, wants_total(ctx)).with_also(also);
     let loaders = ctx.data::<Loaders>()?;
+    let list = loaders.per_field(ctx, partition, || {
+        let req = args.request(&sort)?;
+        let nested = Nested::new(query(), partition, sort, req, wants_total(ctx));
+        Ok(match also_for::<R>(ctx, &ctx.look_ahead(), field, key) {
+            Some((also, columns)) => JoinedList {
+                nested: Arc::new(nested.with_also(also)),
+                columns: Some(columns),
+            },
+            None => JoinedList {
+                nested: Arc::new(nested),
+                columns: None,
+            },
+        })
+    })?;
+    let JoinedList {
+        nested,
+        columns: Some(columns),
+    } = list
+    else {
+        let page = loaders
+            .pages::<M>()
+            .load_one(NestedKey {
+                parent,
+                nested: list.nested,
+            })
+            .await?;
+        return Ok(C::from_page(page.unwrap_or_else(Page::empty)));
+    };
     let page = loaders
         .pages::<Joined<M, R::Model>>()
-        .load_one(NestedKey {
-            parent,
-            nested: Arc::new(nested),
-        })
+        .load_one(NestedKey { parent, nested })
         .await?;
     Ok(C::from_page(prime::<M, R>(
         loaders,
@@ -592,8 +645,9 @@ where
 pub struct NestedList<M, R> {
     /// The list's field on the parent's type.
     pub name: &'static str,
-    /// The entity's columns with filters and any link-table join applied.
-    pub query: SelectStatement,
+    /// Builds the entity's columns with filters and any link-table join applied (once per
+    /// request, see [`nested`]).
+    pub query: fn() -> SelectStatement,
     /// Table and column holding the parent id.
     pub partition: (&'static str, &'static str),
     /// The list's ordering.
@@ -614,7 +668,7 @@ where
     /// Describes the list; see the fields for the arguments.
     pub fn new(
         name: &'static str,
-        query: SelectStatement,
+        query: fn() -> SelectStatement,
         partition: (&'static str, &'static str),
         sort: Sort,
         (field, key): (&'static str, &'static str),
@@ -683,7 +737,7 @@ where
             .map_or_else(|| P::Column::iter().collect(), |(columns, _)| columns);
         let parent = select_under(columns, query, page::PARENT_PREFIX);
         let nested = Nested::new(
-            self.query.clone(),
+            (self.query)(),
             self.partition,
             self.sort.clone(),
             req,

@@ -357,7 +357,7 @@ impl Event {
         nested::<event_organiser::Model, _>(
             ctx,
             self.0.id,
-            event_organiser::Entity::find().into_query(),
+            || event_organiser::Entity::find().into_query(),
             ("event_organiser", "event_id"),
             sort,
             PageArgs::new(first, after, last, before),

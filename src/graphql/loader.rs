@@ -230,7 +230,13 @@ pub struct Loaders {
     pub db: Database,
     passes: Arc<Passes>,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    per_field: Mutex<HashMap<FieldKey, Box<dyn Any + Send + Sync>>>,
 }
+
+/// What [`Loaders::per_field`] keeps a value under: the field's node in the request's document
+/// (by address: the document outlives the request's loaders), a part the caller names, and the
+/// value's type.
+type FieldKey = (usize, (&'static str, &'static str), TypeId);
 
 impl Loaders {
     /// Fresh loaders for one request.
@@ -239,7 +245,36 @@ impl Loaders {
             db,
             passes: Arc::default(),
             loaders: Mutex::new(HashMap::new()),
+            per_field: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A value worked out from the field being resolved alone (its arguments, its selection,
+    /// the request's caller and variables), never from its parent: made by `make` for the
+    /// field's first parent and handed to every other, so that a list under 20 parents is
+    /// described once, not 20 times. `part` tells apart values of one type that a field's
+    /// resolver asks for more than one of (a fragment's field can also stand under parents of
+    /// different types, whose lists differ). An error is not kept: each parent meets it.
+    pub fn per_field<T: Clone + Send + Sync + 'static>(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        part: (&'static str, &'static str),
+        make: impl FnOnce() -> async_graphql::Result<T>,
+    ) -> async_graphql::Result<T> {
+        let key = (
+            std::ptr::from_ref(ctx.item) as usize,
+            part,
+            TypeId::of::<T>(),
+        );
+        if let Some(value) = lock(&self.per_field)
+            .get(&key)
+            .and_then(|v| v.downcast_ref::<T>())
+        {
+            return Ok(value.clone());
+        }
+        let value = make()?;
+        lock(&self.per_field).insert(key, Box::new(value.clone()));
+        Ok(value)
     }
 
     /// The passes of the request these loaders serve; drive its execution with them.

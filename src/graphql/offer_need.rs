@@ -242,17 +242,19 @@ impl OfferNeed {
                 ),
             ),
         };
-        let q = interest::Entity::find()
-            .filter(
-                Cond::any()
-                    .add(of_managed_offers)
-                    .add(of_managed_organisations(
-                        caller,
-                        "interest",
-                        "organisation_id",
-                    )),
-            )
-            .into_query();
+        let q = || {
+            interest::Entity::find()
+                .filter(
+                    Cond::any()
+                        .add(of_managed_offers)
+                        .add(of_managed_organisations(
+                            caller,
+                            "interest",
+                            "organisation_id",
+                        )),
+                )
+                .into_query()
+        };
         nested::<interest::Model, _>(
             ctx,
             self.0.id,

@@ -40,7 +40,7 @@ fn memberships_of_organisation()
 -> async_graphql::Result<NestedList<membership::Model, cluster::Entity>> {
     Ok(NestedList::new(
         "memberships",
-        membership::Entity::find().into_query(),
+        || membership::Entity::find().into_query(),
         ("membership", "organisation_id"),
         by_creation("membership").sort(None)?,
         ("cluster", "cluster_id"),
@@ -360,9 +360,11 @@ impl Organisation {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ContactConnection> {
         let caller = ctx.data::<Caller>()?;
-        let q = contact::Entity::find()
-            .filter(visible_contacts(caller))
-            .into_query();
+        let q = || {
+            contact::Entity::find()
+                .filter(visible_contacts(caller))
+                .into_query()
+        };
         let sort = by_name("contact").sort(None)?;
         nested::<contact::Model, _>(
             ctx,
@@ -387,7 +389,7 @@ impl Organisation {
         nested::<offer_need::Model, _>(
             ctx,
             self.0.id,
-            offer_need::Entity::find().into_query(),
+            || offer_need::Entity::find().into_query(),
             ("offer_need", "organisation_id"),
             sort,
             PageArgs::new(first, after, last, before),
@@ -407,7 +409,7 @@ impl Organisation {
         nested::<participant::Model, _>(
             ctx,
             self.0.id,
-            participant::Entity::find().into_query(),
+            || participant::Entity::find().into_query(),
             ("participant", "organisation_id"),
             sort,
             PageArgs::new(first, after, last, before),

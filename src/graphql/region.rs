@@ -87,11 +87,10 @@ impl Region {
         #[graphql(desc = "Order of the list; by code when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<RegionConnection> {
         let sort = REGION_ORDER.sort(order_by)?;
-        let q = region::Entity::find().into_query();
         nested::<region::Model, _>(
             ctx,
             self.0.id,
-            q,
+            || region::Entity::find().into_query(),
             ("region", "parent_id"),
             sort,
             PageArgs::new(first, after, last, before),
@@ -109,8 +108,7 @@ impl Region {
         #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<ClusterConnection> {
         let sort = by_name("cluster").sort(order_by)?;
-        let q = cluster::Entity::find().into_query();
-        let q = narrow::<cluster::Entity>(ctx, q);
+        let q = || narrow::<cluster::Entity>(ctx, cluster::Entity::find().into_query());
         nested::<cluster::Model, _>(
             ctx,
             self.0.id,
@@ -132,8 +130,7 @@ impl Region {
         #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<OrganisationConnection> {
         let sort = by_name("organisation").sort(order_by)?;
-        let q = organisation::Entity::find().into_query();
-        let q = narrow::<organisation::Entity>(ctx, q);
+        let q = || narrow::<organisation::Entity>(ctx, organisation::Entity::find().into_query());
         nested::<organisation::Model, _>(
             ctx,
             self.0.id,
@@ -210,8 +207,12 @@ impl Theme {
         #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<ClusterConnection> {
         let sort = by_name("cluster").sort(order_by)?;
-        let q = linked_to_theme::<cluster::Entity>("cluster_theme", "cluster_id");
-        let q = narrow::<cluster::Entity>(ctx, q);
+        let q = || {
+            narrow::<cluster::Entity>(
+                ctx,
+                linked_to_theme::<cluster::Entity>("cluster_theme", "cluster_id"),
+            )
+        };
         nested::<cluster::Model, _>(
             ctx,
             self.0.id,
@@ -233,8 +234,12 @@ impl Theme {
         #[graphql(desc = "Order of the list; by name when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<OrganisationConnection> {
         let sort = by_name("organisation").sort(order_by)?;
-        let q = linked_to_theme::<organisation::Entity>("organisation_theme", "organisation_id");
-        let q = narrow::<organisation::Entity>(ctx, q);
+        let q = || {
+            narrow::<organisation::Entity>(
+                ctx,
+                linked_to_theme::<organisation::Entity>("organisation_theme", "organisation_id"),
+            )
+        };
         nested::<organisation::Model, _>(
             ctx,
             self.0.id,
@@ -255,8 +260,12 @@ impl Theme {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
         let sort = super::event::EVENT_ORDER.sort(None)?;
-        let q = linked_to_theme::<event::Entity>("event_theme", "event_id");
-        let q = narrow::<event::Entity>(ctx, q);
+        let q = || {
+            narrow::<event::Entity>(
+                ctx,
+                linked_to_theme::<event::Entity>("event_theme", "event_id"),
+            )
+        };
         nested::<event::Model, _>(
             ctx,
             self.0.id,
@@ -278,10 +287,13 @@ pub async fn themes_of(
     args: PageArgs,
 ) -> async_graphql::Result<ThemeConnection> {
     let sort = by_name("theme").sort(None)?;
-    let mut q = theme::Entity::find().into_query();
-    q.inner_join(
-        Alias::new(link),
-        col(link, "theme_id").equals((Alias::new("theme"), Alias::new("id"))),
-    );
+    let q = || {
+        let mut q = theme::Entity::find().into_query();
+        q.inner_join(
+            Alias::new(link),
+            col(link, "theme_id").equals((Alias::new("theme"), Alias::new("id"))),
+        );
+        q
+    };
     nested::<theme::Model, _>(ctx, parent, q, (link, fk), sort, args).await
 }
