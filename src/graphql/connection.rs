@@ -488,14 +488,18 @@ fn prime<M, R: EntityTrait>(
 where
     R::Model: Sync,
 {
+    let mut reached = Vec::with_capacity(page.items.len());
+    let page = page.map(|j| {
+        reached.extend(j.also);
+        j.item
+    });
     loaders.by_id::<R>().prime(
-        page.items
-            .iter()
-            .filter_map(|(_, j)| j.also.as_ref())
-            .filter_map(|m| Some((id_of::<R>(m)?, m.clone()))),
+        reached
+            .into_iter()
+            .filter_map(|m| Some((id_of::<R>(&m)?, m))),
         columns,
     );
-    page.map(|j| j.item)
+    page
 }
 
 /// A top-level list whose items point to a row of `R` through their column `key`, which the
