@@ -11,6 +11,12 @@ macro_rules! vocabulary {
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)", rename_all = "snake_case")]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $crate::db::decode::Placeholder for $name {
+            fn placeholder() -> Self {
+                [$(Self::$variant),+][0]
+            }
+        }
     };
 }
 

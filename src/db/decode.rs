@@ -61,6 +61,20 @@ impl Positions {
         }
     }
 
+    /// The `k`-th column, one that cannot be `NULL` but that a list of precisely narrowed items
+    /// (see `Narrow::PRECISE` in `src/graphql/connection.rs`) leaves out when none of the fields
+    /// it answers reads it: a [`Placeholder`] then, which nothing reads.
+    pub fn kept<T: TryGetable + Placeholder>(
+        &self,
+        row: &QueryResult,
+        k: usize,
+    ) -> Result<T, DbErr> {
+        match self.at.get(k).copied().flatten() {
+            Some(i) => row.try_get_by_index(i),
+            None => Ok(T::placeholder()),
+        }
+    }
+
     /// The `k`-th column, a nullable one: `None` when the statement leaves the column out or
     /// holds `NULL` in it, told without the error SeaORM makes of either before it reads it as
     /// `None`.
@@ -72,6 +86,32 @@ impl Positions {
         }
     }
 }
+
+/// The value a model holds for a column that cannot be `NULL` but that its statement left out
+/// (see [`Positions::kept`]): any value of the type, never read.
+pub trait Placeholder {
+    /// Any value of the type.
+    fn placeholder() -> Self;
+}
+
+macro_rules! placeholder_by_default {
+    ($($t:ty),+) => {$(
+        impl Placeholder for $t {
+            fn placeholder() -> Self {
+                Self::default()
+            }
+        }
+    )+};
+}
+
+placeholder_by_default!(
+    i32,
+    i64,
+    bool,
+    String,
+    uuid::Uuid,
+    chrono::DateTime<chrono::Utc>
+);
 
 /// Whether the `i`-th column of `row` is `NULL`.
 fn is_null(row: &QueryResult, i: usize) -> bool {
@@ -86,11 +126,15 @@ fn is_null(row: &QueryResult, i: usize) -> bool {
 }
 
 /// Implements [`Decode`] for models by position: the fields that cannot be `NULL`, then after a
-/// `;` the `Option` ones, each named as its column. The struct literal it builds fails to compile
-/// when a field is missing, unknown or in the wrong group.
+/// `;` the `Option` ones, then, after another `;`, fields that cannot be `NULL` but that a
+/// precisely narrowed list may leave out (read as a [`Placeholder`] then), each named as its
+/// column. The struct literal it builds fails to compile when a field is missing, unknown or in
+/// the wrong group.
 #[macro_export]
 macro_rules! decode_by_position {
-    ($($model:path { $($field:ident),+ ; $($optional:ident),* $(,)? })+) => {$(
+    ($($model:path {
+        $($field:ident),+ ; $($optional:ident),* $(; $($kept:ident),+)? $(,)?
+    })+) => {$(
         impl $crate::db::decode::Decode for $model {
             type Layout = $crate::db::decode::Positions;
 
@@ -98,7 +142,7 @@ macro_rules! decode_by_position {
                 $crate::db::decode::Positions::find(
                     row,
                     prefix,
-                    &[$(stringify!($field),)+ $(stringify!($optional),)*],
+                    &[$(stringify!($field),)+ $(stringify!($optional),)* $($(stringify!($kept),)+)?],
                 )
             }
 
@@ -110,6 +154,7 @@ macro_rules! decode_by_position {
                 Ok(Self {
                     $($field: at.get(row, k.next().unwrap_or_default(), stringify!($field))?,)+
                     $($optional: at.optional(row, k.next().unwrap_or_default())?,)*
+                    $($($kept: at.kept(row, k.next().unwrap_or_default())?,)+)?
                 })
             }
         }

@@ -38,16 +38,18 @@ crate::decode_by_position! {
         external_id
     }
     membership::Model {
-        id, public_id, cluster_id, organisation_id, role, created_at, updated_at, version;
-        since, until
+        id;
+        since, until;
+        public_id, cluster_id, organisation_id, role, created_at, updated_at, version
     }
     region::Model {
         id, public_id, code, name, level, country_code, created_at, updated_at, version;
         parent_id
     }
     theme::Model {
-        id, public_id, slug, name, core, created_at, updated_at, version;
-        description
+        id;
+        description;
+        public_id, slug, name, core, created_at, updated_at, version
     }
     event::Model {
         id, public_id, slug, title, format, starts_at, ends_at, time_zone, status, created_at,

@@ -9,7 +9,7 @@ use crate::services::page::{self, Also, Joined, Nested, Page, PageRequest, Sort}
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Lookahead, SelectionField, SimpleObject, Value};
 use sea_orm::sea_query::{Alias, SelectStatement};
-use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable};
+use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -312,10 +312,21 @@ where
 /// An entity whose lists read only the columns their items' selected fields need. Only nullable
 /// columns are left out: a model reads a column that is not in its row as `None`, the same as a
 /// `NULL`, so the rows stay models and the resolvers stay as they are. Columns that cannot be
-/// `NULL` are always read; they are the narrow ones (ids, names, codes, times).
+/// `NULL` are always read; they are the narrow ones (ids, names, codes, times). A [`PRECISE`]
+/// entity names every column each field reads, and only `id` is always read.
+///
+/// [`PRECISE`]: Narrow::PRECISE
 pub trait Narrow: EntityTrait {
-    /// The nullable columns that the item type's field `field` reads, or `None` for a field this
-    /// does not know (the whole row is read then).
+    /// Whether [`Narrow::columns_of`] names the columns that cannot be `NULL` too, so that a
+    /// list leaves out every column its fields do not read but `id`: the model reads those left
+    /// out as placeholders (see `decode_by_position!`), which no resolver of its fields reads.
+    /// The items of nested lists (memberships, themes) are such entities: the pages of 20
+    /// parents hand over hundreds of them per request.
+    const PRECISE: bool = false;
+
+    /// The nullable columns (with [`Narrow::PRECISE`], all the columns) that the item type's
+    /// field `field` reads, or `None` for a field this does not know (the whole row is read
+    /// then).
     fn columns_of(field: &str) -> Option<&'static [&'static str]>;
 }
 
@@ -328,12 +339,12 @@ fn kept_columns<'f, E: Narrow>(
     for field in fields {
         wanted.extend(E::columns_of(field)?);
     }
-    let required = required::<E>()?;
+    let required = if E::PRECISE { 0 } else { required::<E>()? };
     let mut bits = 0;
     let mut kept = Vec::new();
     for (i, c) in E::Column::iter().enumerate() {
-        let bit = 1u64 << i;
-        if required & bit != 0 || wanted.contains(&c.as_str()) {
+        let bit = 1u64.checked_shl(u32::try_from(i).ok()?)?;
+        if required & bit != 0 || c.as_str() == "id" || wanted.contains(&c.as_str()) {
             bits |= bit;
             kept.push(c);
         }
@@ -665,7 +676,8 @@ pub struct NestedList<M, R> {
 
 impl<M, R> NestedList<M, R>
 where
-    M: Decode + Clone + Send + Sync + 'static,
+    M: ModelTrait + Decode + Clone + Send + Sync + 'static,
+    M::Entity: Narrow,
     R: Narrow,
     R::Model: Decode + Clone + Send + Sync,
 {
@@ -699,10 +711,11 @@ where
         C: ConnectionType,
         C::Node: From<M>,
     {
+        let query = self.query;
         nested_joined::<M, R, C>(
             ctx,
             parent,
-            self.query,
+            || narrow::<M::Entity>(ctx, query()),
             self.partition,
             self.sort,
             args,
@@ -740,8 +753,9 @@ where
         let columns = kept_columns::<P>(fields_below(&look))
             .map_or_else(|| P::Column::iter().collect(), |(columns, _)| columns);
         let parent = select_under(columns, query, page::PARENT_PREFIX);
+        let items: Vec<&str> = items(&list).iter().flat_map(fields_below).collect();
         let nested = Nested::new(
-            (self.query)(),
+            narrow_to::<M::Entity>(items, (self.query)()),
             self.partition,
             self.sort.clone(),
             req,

@@ -59,7 +59,8 @@ pub async fn lookup_with_list<E: Narrow, M, R>(
     list: NestedList<M, R>,
 ) -> async_graphql::Result<E::Model>
 where
-    M: Decode + Clone + Send + Sync + 'static,
+    M: sea_orm::ModelTrait + Decode + Clone + Send + Sync + 'static,
+    M::Entity: Narrow,
     R: Narrow,
     R::Model: Decode + Clone + Send + Sync,
     E::Model: Decode,

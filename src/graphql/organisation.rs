@@ -183,6 +183,25 @@ impl Narrow for organisation::Entity {
     }
 }
 
+impl Narrow for membership::Entity {
+    const PRECISE: bool = true;
+
+    fn columns_of(field: &str) -> Option<&'static [&'static str]> {
+        Some(match field {
+            "__typename" => &[],
+            "id" => &["public_id"],
+            "version" => &["version"],
+            "role" => &["role"],
+            "since" => &["since"],
+            "until" => &["until"],
+            "cluster" => &["cluster_id"],
+            "organisation" => &["organisation_id"],
+            "createdAt" => &["created_at"],
+            _ => return None,
+        })
+    }
+}
+
 /// A member organisation: company, start-up, knowledge institution, university, SportFieldLab,
 /// public authority, sports club or federation, or network.
 #[Object]

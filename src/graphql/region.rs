@@ -165,6 +165,23 @@ fn linked_to_theme<E: EntityTrait>(
     q
 }
 
+impl Narrow for theme::Entity {
+    const PRECISE: bool = true;
+
+    fn columns_of(field: &str) -> Option<&'static [&'static str]> {
+        Some(match field {
+            "__typename" | "clusters" | "organisations" | "events" => &[],
+            "id" => &["public_id"],
+            "version" => &["version"],
+            "slug" => &["slug"],
+            "name" => &["name"],
+            "description" => &["description"],
+            "core" => &["core"],
+            _ => return None,
+        })
+    }
+}
+
 /// A theme or sector of cooperation, such as innovation & technology, sustainability,
 /// tourism or health. Themes are data with stable slugs: a new theme needs no release.
 #[Object]
@@ -288,7 +305,7 @@ pub async fn themes_of(
 ) -> async_graphql::Result<ThemeConnection> {
     let sort = by_name("theme").sort(None)?;
     let q = || {
-        let mut q = theme::Entity::find().into_query();
+        let mut q = narrow::<theme::Entity>(ctx, theme::Entity::find().into_query());
         q.inner_join(
             Alias::new(link),
             col(link, "theme_id").equals((Alias::new("theme"), Alias::new("id"))),
