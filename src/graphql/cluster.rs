@@ -315,7 +315,7 @@ impl Cluster {
         #[graphql(desc = "Return the last n items (0 to 100).")] last: Option<i32>,
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ClusterLabelConnection> {
-        nested::<cluster_label::Model, _>(
+        nested::<cluster_label::Model, _, _>(
             ctx,
             self.0.id,
             || cluster_label::Entity::find().into_query(),
@@ -348,7 +348,7 @@ impl Cluster {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ParticipantConnection> {
         let sort = by_creation("participant").sort(None)?;
-        nested::<participant::Model, _>(
+        nested::<participant::Model, _, _>(
             ctx,
             self.0.id,
             || participant::Entity::find().into_query(),
@@ -383,7 +383,7 @@ impl Cluster {
             );
             q
         };
-        nested::<event::Model, _>(
+        nested::<event::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -411,7 +411,7 @@ impl Cluster {
             q.into_query()
         };
         let sort = by_creation("indicator").sort(None)?;
-        nested::<indicator::Model, _>(
+        nested::<indicator::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -431,7 +431,7 @@ impl Cluster {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<KpiConnection> {
         let sort = by_creation("kpi").sort(None)?;
-        nested::<kpi::Model, _>(
+        nested::<kpi::Model, _, _>(
             ctx,
             self.0.id,
             || kpi::Entity::find().into_query(),

@@ -249,7 +249,7 @@ impl Collaboration {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ParticipantConnection> {
         let sort = by_creation("participant").sort(None)?;
-        nested::<participant::Model, _>(
+        nested::<participant::Model, _, _>(
             ctx,
             self.0.id,
             || participant::Entity::find().into_query(),
@@ -276,7 +276,7 @@ impl Collaboration {
             );
             q
         };
-        nested::<event::Model, _>(
+        nested::<event::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -296,7 +296,7 @@ impl Collaboration {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<KpiConnection> {
         let sort = by_creation("kpi").sort(None)?;
-        nested::<kpi::Model, _>(
+        nested::<kpi::Model, _, _>(
             ctx,
             self.0.id,
             || kpi::Entity::find().into_query(),

@@ -423,6 +423,60 @@ fn narrow_to<'f, E: Narrow>(
     }
 }
 
+/// A nested list's query, with the columns of its entity it selects when it selects only some
+/// (items of a [`Narrow::PRECISE`] entity): SQLite's statement for many parents reads the rows
+/// again by id, and reads those columns.
+pub struct Listed {
+    /// The list's query.
+    pub query: SelectStatement,
+    /// The entity's columns `query` selects, when not all.
+    pub items: Option<Vec<&'static str>>,
+}
+
+impl From<SelectStatement> for Listed {
+    fn from(query: SelectStatement) -> Self {
+        Self { query, items: None }
+    }
+}
+
+impl Listed {
+    /// The nested list this query pages.
+    fn describe(
+        self,
+        partition: (&'static str, &'static str),
+        sort: Sort,
+        req: PageRequest,
+        with_total: bool,
+    ) -> Nested {
+        let nested = Nested::new(self.query, partition, sort, req, with_total);
+        match self.items {
+            Some(items) => nested.with_items(items),
+            None => nested,
+        }
+    }
+}
+
+/// `query`, a nested list of `E`, selecting only the columns its items' selected `fields` read,
+/// and which those are.
+fn narrow_items<'f, E: Narrow>(
+    fields: impl IntoIterator<Item = &'f str>,
+    query: SelectStatement,
+) -> Listed {
+    match kept_columns::<E>(fields) {
+        Some((columns, _)) => Listed {
+            items: Some(columns.iter().map(|c| c.as_str()).collect()),
+            query: select_under(columns, query, ""),
+        },
+        None => query.into(),
+    }
+}
+
+/// `query`, the nested list of `E` being resolved, selecting only the columns its items'
+/// selected fields read (see [`narrow`]), and which those are.
+pub fn narrow_list<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> Listed {
+    narrow_items::<E>(item_fields(ctx), query)
+}
+
 /// `query` selecting `columns`, each named with `prefix` before its own name.
 fn select_under<C: ColumnTrait>(
     columns: impl IntoIterator<Item = C>,
@@ -552,10 +606,10 @@ where
 /// A nested list under `parent`: batched with the same list under every other parent of the
 /// request into one statement (plus one for totals). `query`, the list's rows under any parent,
 /// is built once per field of the request (see [`Loaders::per_field`]), not once per parent.
-pub async fn nested<M, C>(
+pub async fn nested<M, C, Q>(
     ctx: &Context<'_>,
     parent: i64,
-    query: impl FnOnce() -> SelectStatement,
+    query: impl FnOnce() -> Q,
     partition: (&'static str, &'static str),
     sort: Sort,
     args: PageArgs,
@@ -564,12 +618,12 @@ where
     M: Decode + Clone + Send + Sync + 'static,
     C: ConnectionType,
     C::Node: From<M>,
+    Q: Into<Listed>,
 {
     let loaders = ctx.data::<Loaders>()?;
     let nested: Arc<Nested> = loaders.per_field(ctx, partition, || {
         let req = args.request(&sort)?;
-        Ok(Arc::new(Nested::new(
-            query(),
+        Ok(Arc::new(query().into().describe(
             partition,
             sort,
             req,
@@ -599,7 +653,7 @@ struct JoinedList {
 pub async fn nested_joined<M, R, C>(
     ctx: &Context<'_>,
     parent: i64,
-    query: impl FnOnce() -> SelectStatement,
+    query: impl FnOnce() -> Listed,
     partition: (&'static str, &'static str),
     sort: Sort,
     args: PageArgs,
@@ -616,7 +670,7 @@ where
     let loaders = ctx.data::<Loaders>()?;
     let list = loaders.per_field(ctx, partition, || {
         let req = args.request(&sort)?;
-        let nested = Nested::new(query(), partition, sort, req, wants_total(ctx));
+        let nested = query().describe(partition, sort, req, wants_total(ctx));
         Ok(match also_for::<R>(ctx, &ctx.look_ahead(), field, key) {
             Some((also, columns)) => JoinedList {
                 nested: Arc::new(nested.with_also(also)),
@@ -715,7 +769,7 @@ where
         nested_joined::<M, R, C>(
             ctx,
             parent,
-            || narrow::<M::Entity>(ctx, query()),
+            || narrow_list::<M::Entity>(ctx, query()),
             self.partition,
             self.sort,
             args,
@@ -754,8 +808,7 @@ where
             .map_or_else(|| P::Column::iter().collect(), |(columns, _)| columns);
         let parent = select_under(columns, query, page::PARENT_PREFIX);
         let items: Vec<&str> = items(&list).iter().flat_map(fields_below).collect();
-        let nested = Nested::new(
-            narrow_to::<M::Entity>(items, (self.query)()),
+        let nested = narrow_items::<M::Entity>(items, (self.query)()).describe(
             self.partition,
             self.sort.clone(),
             req,

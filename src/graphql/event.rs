@@ -354,7 +354,7 @@ impl Event {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<EventOrganiserConnection> {
         let sort = by_creation("event_organiser").sort(None)?;
-        nested::<event_organiser::Model, _>(
+        nested::<event_organiser::Model, _, _>(
             ctx,
             self.0.id,
             || event_organiser::Entity::find().into_query(),

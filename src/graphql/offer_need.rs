@@ -255,7 +255,7 @@ impl OfferNeed {
                 )
                 .into_query()
         };
-        nested::<interest::Model, _>(
+        nested::<interest::Model, _, _>(
             ctx,
             self.0.id,
             q,

@@ -385,7 +385,7 @@ impl Organisation {
                 .into_query()
         };
         let sort = by_name("contact").sort(None)?;
-        nested::<contact::Model, _>(
+        nested::<contact::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -405,7 +405,7 @@ impl Organisation {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<OfferNeedConnection> {
         let sort = by_creation("offer_need").sort(None)?;
-        nested::<offer_need::Model, _>(
+        nested::<offer_need::Model, _, _>(
             ctx,
             self.0.id,
             || offer_need::Entity::find().into_query(),
@@ -425,7 +425,7 @@ impl Organisation {
         #[graphql(desc = "Return items before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ParticipantConnection> {
         let sort = by_creation("participant").sort(None)?;
-        nested::<participant::Model, _>(
+        nested::<participant::Model, _, _>(
             ctx,
             self.0.id,
             || participant::Entity::find().into_query(),

@@ -87,7 +87,7 @@ impl Region {
         #[graphql(desc = "Order of the list; by code when omitted.")] order_by: Option<Ordering>,
     ) -> async_graphql::Result<RegionConnection> {
         let sort = REGION_ORDER.sort(order_by)?;
-        nested::<region::Model, _>(
+        nested::<region::Model, _, _>(
             ctx,
             self.0.id,
             || region::Entity::find().into_query(),
@@ -109,7 +109,7 @@ impl Region {
     ) -> async_graphql::Result<ClusterConnection> {
         let sort = by_name("cluster").sort(order_by)?;
         let q = || narrow::<cluster::Entity>(ctx, cluster::Entity::find().into_query());
-        nested::<cluster::Model, _>(
+        nested::<cluster::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -131,7 +131,7 @@ impl Region {
     ) -> async_graphql::Result<OrganisationConnection> {
         let sort = by_name("organisation").sort(order_by)?;
         let q = || narrow::<organisation::Entity>(ctx, organisation::Entity::find().into_query());
-        nested::<organisation::Model, _>(
+        nested::<organisation::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -230,7 +230,7 @@ impl Theme {
                 linked_to_theme::<cluster::Entity>("cluster_theme", "cluster_id"),
             )
         };
-        nested::<cluster::Model, _>(
+        nested::<cluster::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -257,7 +257,7 @@ impl Theme {
                 linked_to_theme::<organisation::Entity>("organisation_theme", "organisation_id"),
             )
         };
-        nested::<organisation::Model, _>(
+        nested::<organisation::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -283,7 +283,7 @@ impl Theme {
                 linked_to_theme::<event::Entity>("event_theme", "event_id"),
             )
         };
-        nested::<event::Model, _>(
+        nested::<event::Model, _, _>(
             ctx,
             self.0.id,
             q,
@@ -305,12 +305,12 @@ pub async fn themes_of(
 ) -> async_graphql::Result<ThemeConnection> {
     let sort = by_name("theme").sort(None)?;
     let q = || {
-        let mut q = narrow::<theme::Entity>(ctx, theme::Entity::find().into_query());
-        q.inner_join(
+        let mut q = narrow_list::<theme::Entity>(ctx, theme::Entity::find().into_query());
+        q.query.inner_join(
             Alias::new(link),
             col(link, "theme_id").equals((Alias::new("theme"), Alias::new("id"))),
         );
         q
     };
-    nested::<theme::Model, _>(ctx, parent, q, (link, fk), sort, args).await
+    nested::<theme::Model, _, _>(ctx, parent, q, (link, fk), sort, args).await
 }

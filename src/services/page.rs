@@ -517,6 +517,9 @@ pub struct Nested {
     with_total: bool,
     /// The row each item points to, read alongside.
     also: Option<Also>,
+    /// The columns of the list's entity that `query` selects, when it selects only some (see
+    /// [`Nested::with_items`]).
+    items: Option<Vec<&'static str>>,
     fingerprint: String,
     /// The hash of all of the above, computed once: the request's loader hashes the list's key
     /// for each parent, which walked the whole description each time.
@@ -540,6 +543,7 @@ impl Nested {
             page,
             with_total,
             also: None,
+            items: None,
             fingerprint,
             hashed: 0,
         }
@@ -549,6 +553,13 @@ impl Nested {
     /// The same list, reading the row each item points to alongside (see [`Joined`]).
     pub fn with_also(mut self, also: Also) -> Self {
         self.also = Some(also);
+        self.hashed()
+    }
+
+    /// The same list, whose query selects only the entity's columns `items`: on SQLite, whose
+    /// statement for many parents reads the rows again by id, those are the columns it reads.
+    pub fn with_items(mut self, items: Vec<&'static str>) -> Self {
+        self.items = Some(items);
         self.hashed()
     }
 
@@ -562,6 +573,7 @@ impl Nested {
         self.page.hash(&mut h);
         self.with_total.hash(&mut h);
         self.also.hash(&mut h);
+        self.items.hash(&mut h);
         self.hashed = h.finish();
         self
     }
@@ -725,9 +737,17 @@ impl Nested {
         let sort = &self.sort;
         let order = sort.order(self.page.backward);
         let mut statement = Query::select();
-        statement
-            .column((Alias::new(sort.table), Asterisk))
-            .expr_as(sort.key_expr(), Alias::new("_k"));
+        match &self.items {
+            Some(items) => {
+                for item in items {
+                    statement.column((Alias::new(sort.table), Alias::new(*item)));
+                }
+            }
+            None => {
+                statement.column((Alias::new(sort.table), Asterisk));
+            }
+        }
+        statement.expr_as(sort.key_expr(), Alias::new("_k"));
         let (parent, join) = parents.read_by(&mut statement, DbBackend::Sqlite);
         statement.expr_as(parent.clone(), Alias::new("_p"));
         let mut first = self.limited(parent);
@@ -827,6 +847,7 @@ impl PartialEq for Nested {
             && self.page == other.page
             && self.with_total == other.with_total
             && self.also == other.also
+            && self.items == other.items
     }
 }
 
