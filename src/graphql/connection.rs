@@ -309,11 +309,12 @@ where
     Ok(C::from_page(page))
 }
 
-/// An entity whose lists read only the columns their items' selected fields need. Only nullable
-/// columns are left out: a model reads a column that is not in its row as `None`, the same as a
-/// `NULL`, so the rows stay models and the resolvers stay as they are. Columns that cannot be
-/// `NULL` are always read; they are the narrow ones (ids, names, codes, times). A [`PRECISE`]
-/// entity names every column each field reads, and only `id` is always read.
+/// An entity whose lists read only the columns their items' selected fields need. Unless the
+/// entity is [`PRECISE`], only nullable columns are left out: a model reads a column that is not
+/// in its row as `None`, the same as a `NULL`, so the rows stay models and the resolvers stay as
+/// they are, and columns that cannot be `NULL` are always read; they are the narrow ones (ids,
+/// names, codes, times). A [`PRECISE`] entity names every column each field reads, and only
+/// `id` is always read.
 ///
 /// [`PRECISE`]: Narrow::PRECISE
 pub trait Narrow: EntityTrait {
@@ -417,10 +418,7 @@ fn narrow_to<'f, E: Narrow>(
     fields: impl IntoIterator<Item = &'f str>,
     query: SelectStatement,
 ) -> SelectStatement {
-    match kept_columns::<E>(fields) {
-        Some((columns, _)) => select_under(columns, query, ""),
-        None => query,
-    }
+    narrow_items::<E>(fields, query).query
 }
 
 /// A nested list's query, with the columns of its entity it selects when it selects only some
