@@ -32,10 +32,11 @@ crate::decode_by_position! {
         innovation_turnover_eur
     }
     organisation::Model {
-        id, public_id, slug, name, org_type, country_code, created_at, updated_at, version,
-        text_language;
+        id;
         size_class, headcount, nace_codes, nace_version, region_id, city, website, description,
-        external_id
+        external_id;
+        public_id, slug, name, org_type, country_code, created_at, updated_at, version,
+        text_language
     }
     membership::Model {
         id;

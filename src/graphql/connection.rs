@@ -335,12 +335,17 @@ pub trait Narrow: EntityTrait {
 /// when one of the fields needs the whole row.
 fn kept_columns<'f, E: Narrow>(
     fields: impl IntoIterator<Item = &'f str>,
+    reader: Reader,
 ) -> Option<(Vec<E::Column>, Columns)> {
     let mut wanted: Vec<&'static str> = Vec::new();
     for field in fields {
         wanted.extend(E::columns_of(field)?);
     }
-    let required = if E::PRECISE { 0 } else { required::<E>()? };
+    let required = if E::PRECISE && reader == Reader::ByPosition {
+        0
+    } else {
+        required::<E>()?
+    };
     let mut bits = 0;
     let mut kept = Vec::new();
     for (i, c) in E::Column::iter().enumerate() {
@@ -405,20 +410,26 @@ fn item_fields<'a>(ctx: &'a Context<'_>) -> Vec<&'a str> {
 /// `query`, a list of `E`, selecting only the columns its items' selected fields read (see
 /// [`Narrow`]). PostgreSQL and SQLite send fewer values, and fewer are turned into models.
 pub fn narrow<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> SelectStatement {
-    narrow_to::<E>(item_fields(ctx), query)
+    narrow_items::<E>(item_fields(ctx), query).query
 }
 
 /// `query`, one row of `E` for the field being resolved, selecting only the columns that field's
-/// selection reads (see [`Narrow`]).
+/// selection reads (see [`Narrow`]), and every column that cannot be `NULL`: SeaORM reads a
+/// lookup's row, and needs those.
 pub fn narrow_one<E: Narrow>(ctx: &Context<'_>, query: SelectStatement) -> SelectStatement {
-    narrow_to::<E>(fields_below(&ctx.look_ahead()), query)
+    match kept_columns::<E>(fields_below(&ctx.look_ahead()), Reader::SeaOrm) {
+        Some((columns, _)) => select_under(columns, query, ""),
+        None => query,
+    }
 }
 
-fn narrow_to<'f, E: Narrow>(
-    fields: impl IntoIterator<Item = &'f str>,
-    query: SelectStatement,
-) -> SelectStatement {
-    narrow_items::<E>(fields, query).query
+/// What turns the rows a narrowed statement reads into models: SeaORM needs every column that
+/// cannot be `NULL`; [`Decode`] holds a placeholder for one a [`Narrow::PRECISE`] entity's
+/// statement leaves out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    SeaOrm,
+    ByPosition,
 }
 
 /// A nested list's query, with the columns of its entity it selects when it selects only some
@@ -460,7 +471,7 @@ fn narrow_items<'f, E: Narrow>(
     fields: impl IntoIterator<Item = &'f str>,
     query: SelectStatement,
 ) -> Listed {
-    match kept_columns::<E>(fields) {
+    match kept_columns::<E>(fields, Reader::ByPosition) {
         Some((columns, _)) => Listed {
             items: Some(columns.iter().map(|c| c.as_str()).collect()),
             query: select_under(columns, query, ""),
@@ -492,8 +503,10 @@ fn select_under<C: ColumnTrait>(
 /// The columns of `E` that the field being resolved, a row of `E`, reads for its selection:
 /// what to ask [`Loaders::one_covering`] for.
 pub fn needed<E: Narrow>(ctx: &Context<'_>) -> Columns {
-    let work_out =
-        || kept_columns::<E>(fields_below(&ctx.look_ahead())).map_or(WHOLE, |(_, bits)| bits);
+    let work_out = || {
+        kept_columns::<E>(fields_below(&ctx.look_ahead()), Reader::ByPosition)
+            .map_or(WHOLE, |(_, bits)| bits)
+    };
     match ctx.data::<Loaders>() {
         Ok(loaders) => loaders
             .per_field(ctx, ("", ""), || Ok(Needed::<E>(work_out(), PhantomData)))
@@ -532,7 +545,7 @@ fn also_for<R: Narrow>(
     }
     let names: Vec<&str> = reached.iter().flat_map(fields_below).collect();
     let also = Also::of::<R>(key);
-    Some(match kept_columns::<R>(names) {
+    Some(match kept_columns::<R>(names, Reader::ByPosition) {
         Some((columns, bits)) => (
             also.only(columns.iter().map(|c| c.as_str()).collect()),
             bits,
@@ -802,7 +815,7 @@ where
         let Ok(req) = args.request(&self.sort) else {
             return Ok(None);
         };
-        let columns = kept_columns::<P>(fields_below(&look))
+        let columns = kept_columns::<P>(fields_below(&look), Reader::ByPosition)
             .map_or_else(|| P::Column::iter().collect(), |(columns, _)| columns);
         let parent = select_under(columns, query, page::PARENT_PREFIX);
         let items: Vec<&str> = items(&list).iter().flat_map(fields_below).collect();
@@ -883,11 +896,15 @@ mod tests {
     #[test]
     fn a_list_leaves_out_the_nullable_columns_its_fields_do_not_read() {
         let (kept, bits) =
-            kept_columns::<cluster::Entity>(["name", "slug", "region"]).expect("known fields");
+            kept_columns::<cluster::Entity>(["name", "slug", "region"], Reader::ByPosition)
+                .expect("known fields");
         assert_eq!(bits.count_ones() as usize, kept.len());
         let kept = kept.iter().map(|c| c.as_str()).collect::<Vec<_>>();
         assert!(kept.contains(&"id") && kept.contains(&"name") && kept.contains(&"region_id"));
         assert!(!kept.contains(&"description") && !kept.contains(&"website"));
-        assert!(kept_columns::<cluster::Entity>(["name", "aFieldAddedLater"]).is_none());
+        assert!(
+            kept_columns::<cluster::Entity>(["name", "aFieldAddedLater"], Reader::ByPosition)
+                .is_none()
+        );
     }
 }

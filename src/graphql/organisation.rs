@@ -164,20 +164,30 @@ impl OrganisationQuery {
 }
 
 impl Narrow for organisation::Entity {
+    const PRECISE: bool = true;
+
     fn columns_of(field: &str) -> Option<&'static [&'static str]> {
         Some(match field {
-            "__typename" | "id" | "version" | "slug" | "name" | "localizedName"
-            | "textLanguage" | "translations" | "type" | "countryCode" | "themes"
-            | "memberships" | "contacts" | "offersAndNeeds" | "participations" | "createdAt"
-            | "updatedAt" | "counterparts" => &[],
+            "__typename" | "translations" | "themes" | "memberships" | "contacts"
+            | "offersAndNeeds" | "participations" | "counterparts" => &[],
+            "id" => &["public_id"],
+            "version" => &["version"],
+            "slug" => &["slug"],
+            // A localized text falls back to the row's own, in the row's language.
+            "name" | "localizedName" => &["name", "text_language"],
+            "textLanguage" => &["text_language"],
+            "type" => &["org_type"],
             "sizeClass" => &["size_class"],
             "headcount" => &["headcount"],
             "naceCodes" => &["nace_codes"],
             "naceVersion" => &["nace_version"],
+            "countryCode" => &["country_code"],
             "city" => &["city"],
             "website" => &["website"],
-            "description" | "localizedDescription" => &["description"],
+            "description" | "localizedDescription" => &["description", "text_language"],
             "region" => &["region_id"],
+            "createdAt" => &["created_at"],
+            "updatedAt" => &["updated_at"],
             _ => return None,
         })
     }
