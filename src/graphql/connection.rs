@@ -617,36 +617,50 @@ where
 /// A nested list under `parent`: batched with the same list under every other parent of the
 /// request into one statement (plus one for totals). `query`, the list's rows under any parent,
 /// is built once per field of the request (see [`Loaders::per_field`]), not once per parent.
-pub async fn nested<M, C, Q>(
-    ctx: &Context<'_>,
+///
+/// The list is described here, before the returned future runs, and that future is boxed (see
+/// [`Boxed`]).
+pub fn nested<'a, M, C, Q>(
+    ctx: &Context<'a>,
     parent: i64,
     query: impl FnOnce() -> Q,
     partition: (&'static str, &'static str),
     sort: Sort,
     args: PageArgs,
-) -> async_graphql::Result<C>
+) -> Boxed<'a, C>
 where
     M: Decode + Clone + Send + Sync + 'static,
-    C: ConnectionType,
+    C: ConnectionType + 'a,
     C::Node: From<M>,
     Q: Into<Listed>,
 {
-    let loaders = ctx.data::<Loaders>()?;
-    let nested: Arc<Nested> = loaders.per_field(ctx, partition, || {
-        let req = args.request(&sort)?;
-        Ok(Arc::new(query().into().describe(
-            partition,
-            sort,
-            req,
-            wants_total(ctx),
-        )))
-    })?;
-    let page = loaders
-        .pages::<M>()
-        .load_one(NestedKey { parent, nested })
-        .await?;
-    Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+    let described = ctx.data::<Loaders>().and_then(|loaders| {
+        let nested: Arc<Nested> = loaders.per_field(ctx, partition, || {
+            let req = args.request(&sort)?;
+            Ok(Arc::new(query().into().describe(
+                partition,
+                sort,
+                req,
+                wants_total(ctx),
+            )))
+        })?;
+        Ok((loaders, nested))
+    });
+    Box::pin(async move {
+        let (loaders, nested) = described?;
+        let page = loaders
+            .pages::<M>()
+            .load_one(NestedKey { parent, nested })
+            .await?;
+        Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+    })
 }
+
+/// The future of a nested list's page. Boxed, because an object type's field resolvers are
+/// polled inside one future whose size is the largest of theirs, and the executor allocates and
+/// copies that size for every field selected, scalar fields too: inline, a list's future made
+/// an organisation's `name` cost what its `memberships` cost.
+pub type Boxed<'a, C> = futures_util::future::BoxFuture<'a, async_graphql::Result<C>>;
 
 /// How a field's nested list reads the rows its items point to (see [`nested_joined`]): the
 /// list, and the columns of those rows it reads; without them, the list reads its items alone.
@@ -661,8 +675,8 @@ struct JoinedList {
 /// selected, the rows are read in the list's own statement and given to the loader of `R`, so
 /// they cost no statement of their own; otherwise this is [`nested`].
 #[allow(clippy::too_many_arguments)]
-pub async fn nested_joined<M, R, C>(
-    ctx: &Context<'_>,
+pub fn nested_joined<'a, M, R, C>(
+    ctx: &Context<'a>,
     parent: i64,
     query: impl FnOnce() -> Listed,
     partition: (&'static str, &'static str),
@@ -670,52 +684,57 @@ pub async fn nested_joined<M, R, C>(
     args: PageArgs,
     field: &str,
     key: &'static str,
-) -> async_graphql::Result<C>
+) -> Boxed<'a, C>
 where
     M: Decode + Clone + Send + Sync + 'static,
     R: Narrow,
     R::Model: Decode + Sync,
-    C: ConnectionType,
+    C: ConnectionType + 'a,
     C::Node: From<M>,
 {
-    let loaders = ctx.data::<Loaders>()?;
-    let list = loaders.per_field(ctx, partition, || {
-        let req = args.request(&sort)?;
-        let nested = query().describe(partition, sort, req, wants_total(ctx));
-        Ok(match also_for::<R>(ctx, &ctx.look_ahead(), field, key) {
-            Some((also, columns)) => JoinedList {
-                nested: Arc::new(nested.with_also(also)),
-                columns: Some(columns),
-            },
-            None => JoinedList {
-                nested: Arc::new(nested),
-                columns: None,
-            },
-        })
-    })?;
-    let JoinedList {
-        nested,
-        columns: Some(columns),
-    } = list
-    else {
-        let page = loaders
-            .pages::<M>()
-            .load_one(NestedKey {
-                parent,
-                nested: list.nested,
+    let described = ctx.data::<Loaders>().and_then(|loaders| {
+        let list = loaders.per_field(ctx, partition, || {
+            let req = args.request(&sort)?;
+            let nested = query().describe(partition, sort, req, wants_total(ctx));
+            Ok(match also_for::<R>(ctx, &ctx.look_ahead(), field, key) {
+                Some((also, columns)) => JoinedList {
+                    nested: Arc::new(nested.with_also(also)),
+                    columns: Some(columns),
+                },
+                None => JoinedList {
+                    nested: Arc::new(nested),
+                    columns: None,
+                },
             })
+        })?;
+        Ok((loaders, list))
+    });
+    Box::pin(async move {
+        let (loaders, list) = described?;
+        let JoinedList {
+            nested,
+            columns: Some(columns),
+        } = list
+        else {
+            let page = loaders
+                .pages::<M>()
+                .load_one(NestedKey {
+                    parent,
+                    nested: list.nested,
+                })
+                .await?;
+            return Ok(C::from_page(page.unwrap_or_else(Page::empty)));
+        };
+        let page = loaders
+            .pages::<Joined<M, R::Model>>()
+            .load_one(NestedKey { parent, nested })
             .await?;
-        return Ok(C::from_page(page.unwrap_or_else(Page::empty)));
-    };
-    let page = loaders
-        .pages::<Joined<M, R::Model>>()
-        .load_one(NestedKey { parent, nested })
-        .await?;
-    Ok(C::from_page(prime::<M, R>(
-        loaders,
-        page.unwrap_or_else(Page::empty),
-        columns,
-    )))
+        Ok(C::from_page(prime::<M, R>(
+            loaders,
+            page.unwrap_or_else(Page::empty),
+            columns,
+        )))
+    })
 }
 
 /// A nested list of `M` whose items point to a row of `R` (a membership's cluster, say),
@@ -766,14 +785,9 @@ where
     }
 
     /// The page under `parent` for the field being resolved, the list's field.
-    pub async fn resolve<C>(
-        self,
-        ctx: &Context<'_>,
-        parent: i64,
-        args: PageArgs,
-    ) -> async_graphql::Result<C>
+    pub fn resolve<'a, C>(self, ctx: &Context<'a>, parent: i64, args: PageArgs) -> Boxed<'a, C>
     where
-        C: ConnectionType,
+        C: ConnectionType + 'a,
         C::Node: From<M>,
     {
         let query = self.query;
@@ -787,7 +801,6 @@ where
             self.field,
             self.key,
         )
-        .await
     }
 
     /// For the field being resolved, a lookup of one row of `P` by `query` (its filter; its

@@ -340,12 +340,17 @@ impl Loaders {
         })
     }
 
-    /// Loads one row of `E` by id; `None` when it does not exist.
-    pub async fn one<E: EntityTrait>(&self, id: i64) -> async_graphql::Result<Option<E::Model>>
+    /// Loads one row of `E` by id; `None` when it does not exist. The future is boxed, as a
+    /// nested list's is (see [`Boxed`](super::connection::Boxed)): it holds the row.
+    pub fn one<E: EntityTrait>(
+        &self,
+        id: i64,
+    ) -> super::connection::Boxed<'static, Option<E::Model>>
     where
         E::Model: Sync,
     {
-        self.by_id::<E>().load_one(id).await
+        let loader = self.by_id::<E>();
+        Box::pin(async move { loader.load_one(id).await })
     }
 
     /// Loads one row of `E` by id holding at least the columns `needed` (see [`Columns`]); a

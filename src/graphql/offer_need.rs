@@ -199,11 +199,14 @@ impl OfferNeed {
     ) -> async_graphql::Result<Vec<super::matchmaking::Match>> {
         let n = super::matchmaking::wanted(first)?;
         let db = &ctx.data::<Loaders>()?.db.reads;
-        Ok(crate::services::matchmaking::matches(db, &self.0, n)
-            .await?
-            .into_iter()
-            .map(super::matchmaking::Match)
-            .collect())
+        // Boxed: inline, this future would set the size of every field's (see `Boxed`).
+        Ok(
+            Box::pin(crate::services::matchmaking::matches(db, &self.0, n))
+                .await?
+                .into_iter()
+                .map(super::matchmaking::Match)
+                .collect(),
+        )
     }
     /// Open until this day.
     async fn valid_until(&self) -> Option<NaiveDate> {

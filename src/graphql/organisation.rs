@@ -229,11 +229,14 @@ impl Organisation {
     ) -> async_graphql::Result<Vec<super::matchmaking::Counterpart>> {
         let n = super::matchmaking::wanted(first)?;
         let db = &ctx.data::<Loaders>()?.db.reads;
-        Ok(crate::services::matchmaking::counterparts(db, self.0.id, n)
-            .await?
-            .into_iter()
-            .map(|(own, scored)| super::matchmaking::Counterpart(own, scored))
-            .collect())
+        // Boxed: inline, this future would set the size of every field's (see `Boxed`).
+        Ok(
+            Box::pin(crate::services::matchmaking::counterparts(db, self.0.id, n))
+                .await?
+                .into_iter()
+                .map(|(own, scored)| super::matchmaking::Counterpart(own, scored))
+                .collect(),
+        )
     }
     /// Globally unique, stable id.
     pub async fn id(&self) -> ID {

@@ -296,14 +296,17 @@ impl Theme {
 }
 
 /// The themes linked to one row: used by the `themes` field of every themed type.
-pub async fn themes_of(
-    ctx: &Context<'_>,
+pub fn themes_of<'a>(
+    ctx: &Context<'a>,
     parent: i64,
     link: &'static str,
     fk: &'static str,
     args: PageArgs,
-) -> async_graphql::Result<ThemeConnection> {
-    let sort = by_name("theme").sort(None)?;
+) -> Boxed<'a, ThemeConnection> {
+    let sort = match by_name("theme").sort(None) {
+        Ok(sort) => sort,
+        Err(e) => return Box::pin(std::future::ready(Err(e.into()))),
+    };
     let q = || {
         let mut q = narrow_list::<theme::Entity>(ctx, theme::Entity::find().into_query());
         q.query.inner_join(
@@ -312,5 +315,5 @@ pub async fn themes_of(
         );
         q
     };
-    nested::<theme::Model, _, _>(ctx, parent, q, (link, fk), sort, args).await
+    nested::<theme::Model, _, _>(ctx, parent, q, (link, fk), sort, args)
 }
