@@ -630,11 +630,20 @@ both!(
             seed: 13,
         })
         .await;
-        // Lists read only the columns their items' fields read (`Narrow`); memberships and
-        // themes not even those that cannot be NULL. Every field of those types, selected alone
-        // in a list, must answer what `node(id:)`, which reads whole rows, answers.
+        // Lists read only the columns their items' fields read (`Narrow`); clusters,
+        // organisations, memberships and themes not even those that cannot be NULL. Every field
+        // of those types, selected alone in a list, must answer what `node(id:)`, which reads
+        // whole rows, answers.
         let lists = [
             ("Cluster", "clusters(first: 5) { nodes { id f: FIELD } }"),
+            (
+                "Cluster",
+                "organisations(first: 3) { nodes { memberships(first: 3) { nodes { cluster { id f: FIELD } } } } }",
+            ),
+            (
+                "Cluster",
+                "themes { nodes { clusters(first: 3) { nodes { id f: FIELD } } } }",
+            ),
             (
                 "Organisation",
                 "organisations(first: 5) { nodes { id f: FIELD } }",

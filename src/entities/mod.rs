@@ -26,10 +26,11 @@ pub mod theme;
 // Every model a list reads, read by position (see `crate::db::decode`).
 crate::decode_by_position! {
     cluster::Model {
-        id, public_id, slug, name, kind, country_code, created_at, updated_at, version,
-        text_language;
+        id;
         description, year_established, website, email, region_id, managing_organisation_id,
-        innovation_turnover_eur
+        innovation_turnover_eur;
+        public_id, slug, name, kind, country_code, created_at, updated_at, version,
+        text_language
     }
     organisation::Model {
         id;

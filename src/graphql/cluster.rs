@@ -141,19 +141,29 @@ impl ClusterQuery {
 }
 
 impl Narrow for cluster::Entity {
+    const PRECISE: bool = true;
+
     fn columns_of(field: &str) -> Option<&'static [&'static str]> {
         Some(match field {
-            "__typename" | "id" | "version" | "slug" | "name" | "localizedName"
-            | "textLanguage" | "translations" | "kind" | "countryCode" | "themes" | "labels"
-            | "memberships" | "participations" | "events" | "indicators" | "kpis" | "createdAt"
-            | "updatedAt" => &[],
-            "description" | "localizedDescription" => &["description"],
+            "__typename" | "translations" | "themes" | "labels" | "memberships"
+            | "participations" | "events" | "indicators" | "kpis" => &[],
+            "id" => &["public_id"],
+            "version" => &["version"],
+            "slug" => &["slug"],
+            // A localized text falls back to the row's own, in the row's language.
+            "name" | "localizedName" => &["name", "text_language"],
+            "textLanguage" => &["text_language"],
+            "kind" => &["kind"],
+            "description" | "localizedDescription" => &["description", "text_language"],
             "yearEstablished" => &["year_established"],
             "website" => &["website"],
             "email" => &["email"],
+            "countryCode" => &["country_code"],
             "innovationTurnoverEur" => &["innovation_turnover_eur"],
             "region" => &["region_id"],
             "managingOrganisation" => &["managing_organisation_id"],
+            "createdAt" => &["created_at"],
+            "updatedAt" => &["updated_at"],
             _ => return None,
         })
     }

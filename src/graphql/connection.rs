@@ -321,8 +321,9 @@ pub trait Narrow: EntityTrait {
     /// Whether [`Narrow::columns_of`] names the columns that cannot be `NULL` too, so that a
     /// list leaves out every column its fields do not read but `id`: the model reads those left
     /// out as placeholders (see `decode_by_position!`), which no resolver of its fields reads.
-    /// The items of nested lists (memberships, themes) are such entities: the pages of 20
-    /// parents hand over hundreds of them per request.
+    /// The items of nested lists (memberships, themes, organisations) are such entities: the
+    /// pages of 20 parents hand over hundreds of them per request; so are clusters, whose
+    /// lists are the directory's most asked for.
     const PRECISE: bool = false;
 
     /// The nullable columns (with [`Narrow::PRECISE`], all the columns) that the item type's
