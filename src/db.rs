@@ -46,6 +46,11 @@ impl Database {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
+                    // Each connection's thread hands its rows over through a channel of this
+                    // many; at sqlx's 50 the thread stopped, and both sides switched threads,
+                    // every 50 rows of a nested list's page, a search's windows or matchmaking's
+                    // candidates. 1,024 holds all of them.
+                    .row_buffer_size(1024)
             });
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Counter::default();
