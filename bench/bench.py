@@ -366,35 +366,42 @@ def stop(proc):
         proc.kill()
 
 
-def run_ours(db_name, db_url, results, q3_id, deep_cursor, write_ids, key, theirs=None, pg=None):
-    """Measures this server on `db_url`. With `theirs` (PostGraphile serving the same PostgreSQL
-    database, see `Theirs`), each query PostGraphile has an equivalent of is measured on it right
-    after ours, so that both see the machine in the same state: its speed drifts over a run."""
-    proc, port, started = start_ours(db_url)
-    try:
-        url = f"http://127.0.0.1:{port}/graphql"
-        statements = Statements(metrics_url=f"http://127.0.0.1:{port}/metrics")
-        vars_of = {"Q3": {"id": q3_id}, "Q6": {"after": deep_cursor}}
-        for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]:
+class Ours:
+    """This server on one database, started and walked (its ids and deep cursor) once, then
+    measured query by query: `main` measures each query on SQLite, on PostgreSQL and on
+    PostGraphile one right after the other, so that all three see the machine in the same state
+    (its speed drifts over a run, by a quarter and more)."""
+
+    def __init__(self, db_name, db_url, key, pg=None):
+        self.db_name, self.pg, self.key = db_name, pg, key
+        self.proc, port, self.started = start_ours(db_url)
+        self.url = f"http://127.0.0.1:{port}/graphql"
+        self.statements = Statements(metrics_url=f"http://127.0.0.1:{port}/metrics")
+        self.ids, self.deep_cursor = walk_ours(self.url, DEEP)
+        self.q3_id, self.q3_slug = self.ids[len(self.ids) // 3]
+
+    def measure(self, q, results):
+        if q == "Q8":
+            body = [{"query": OURS["Q8"][1], "variables": v} for v in SEARCHES]
+        elif q == "Q9":
+            offers = post(self.url, "{ offersAndNeeds(first: 50) { nodes { id } } }")["offersAndNeeds"]["nodes"]
+            body = [{"query": OURS["Q9"][1], "variables": {"id": o["id"]}} for o in offers]
+        else:
+            vars_of = {"Q3": {"id": self.q3_id}, "Q6": {"after": self.deep_cursor}}
             body = {"query": OURS[q][1], "variables": vars_of.get(q, {})}
-            results[(db_name, "ours", q)] = measure(f"{db_name} {q}", url, body, statements, proc.pid, pg)
-            if theirs and q in THEIRS:
-                theirs.measure(q, results)
+        results[(self.db_name, "ours", q)] = measure(f"{self.db_name} {q}", self.url, body, self.statements,
+                                                     self.proc.pid, self.pg)
+
+    def measure_writes(self, results):
         # Q7: each organisation updated once, from version 1.
         writes = [{"query": OURS["Q7"][1], "variables": {"input": {"id": i, "version": 1, "headcount": 7}}}
-                  for i in write_ids]
-        read = {"query": OURS["Q3"][1], "variables": {"id": q3_id}}
-        results[(db_name, "ours", "Q7")] = measure_writes(f"{db_name} Q7", url, writes, read, statements, proc.pid, key)
-        if theirs:
-            theirs.measure_writes(results)
-        searches = [{"query": OURS["Q8"][1], "variables": v} for v in SEARCHES]
-        results[(db_name, "ours", "Q8")] = measure(f"{db_name} Q8", url, searches, statements, proc.pid, pg)
-        offers = post(url, "{ offersAndNeeds(first: 50) { nodes { id } } }")["offersAndNeeds"]["nodes"]
-        matches = [{"query": OURS["Q9"][1], "variables": {"id": o["id"]}} for o in offers]
-        results[(db_name, "ours", "Q9")] = measure(f"{db_name} Q9", url, matches, statements, proc.pid, pg)
-    finally:
-        stop(proc)
-    return started
+                  for i, _ in self.ids]
+        read = {"query": OURS["Q3"][1], "variables": {"id": self.q3_id}}
+        results[(self.db_name, "ours", "Q7")] = measure_writes(f"{self.db_name} Q7", self.url, writes, read,
+                                                               self.statements, self.proc.pid, self.key)
+
+    def stop(self):
+        stop(self.proc)
 
 
 class Theirs:
@@ -501,26 +508,25 @@ def main():
         # The load's pages are written out now rather than by the checkpointer in the background
         # while the SQLite server is measured; `generate` has already vacuumed and analysed.
         pg.psql("bench", "CHECKPOINT")
-        for db_name, url in [("sqlite", sqlite_url), ("postgres", pg_url)]:
-            key = subprocess.run([BIN, "--database-url", url, "keys", "create", "--name", "bench", "--role", "admin"],
-                                 check=True, capture_output=True, text=True).stdout.split()[-1]
-            proc, port, _ = start_ours(url)
-            try:
-                ids, deep_cursor = walk_ours(f"http://127.0.0.1:{port}/graphql", DEEP)
-            finally:
-                stop(proc)
-            q3_id, q3_slug = ids[len(ids) // 3]
-            write_ids = [i for i, _ in ids]
-            write_slugs = [s for _, s in ids]
-            theirs = Theirs(url, pg, q3_slug, write_slugs) if db_name == "postgres" else None
-            try:
-                timings[f"start_{db_name}"] = run_ours(db_name, url, results, q3_id, deep_cursor, write_ids, key, theirs,
-                                                       pg if db_name == "postgres" else None)
-            finally:
-                if theirs:
-                    theirs.stop()
-            if theirs:
-                timings["start_postgraphile"] = theirs.started
+        servers = []
+        try:
+            for db_name, url in [("sqlite", sqlite_url), ("postgres", pg_url)]:
+                key = subprocess.run([BIN, "--database-url", url, "keys", "create", "--name", "bench", "--role", "admin"],
+                                     check=True, capture_output=True, text=True).stdout.split()[-1]
+                servers.append(Ours(db_name, url, key, pg if db_name == "postgres" else None))
+                timings[f"start_{db_name}"] = servers[-1].started
+            on_pg = servers[-1]
+            servers.append(Theirs(pg_url, pg, on_pg.q3_slug, [s for _, s in on_pg.ids]))
+            timings["start_postgraphile"] = servers[-1].started
+            for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "Q9"]:
+                for server in servers:
+                    if q == "Q7":
+                        server.measure_writes(results)
+                    elif isinstance(server, Ours) or q in THEIRS:
+                        server.measure(q, results)
+        finally:
+            for server in servers:
+                server.stop()
         text = table(results, timings)
         print(text)
         write_doc(text)
