@@ -631,7 +631,7 @@ both!(
         })
         .await;
         // Lists read only the columns their items' fields read (`Narrow`); clusters,
-        // organisations, memberships and themes not even those that cannot be NULL. Every field
+        // organisations, memberships, themes and regions not even those that cannot be NULL. Every field
         // of those types, selected alone in a list, must answer what `node(id:)`, which reads
         // whole rows, answers.
         let lists = [
@@ -647,6 +647,14 @@ both!(
             (
                 "Organisation",
                 "organisations(first: 5) { nodes { id f: FIELD } }",
+            ),
+            (
+                "Region",
+                "clusters(first: 5) { nodes { region { id f: FIELD } } }",
+            ),
+            (
+                "Region",
+                "organisations(first: 5) { nodes { region { id f: FIELD } } }",
             ),
             (
                 "Event",

@@ -105,6 +105,7 @@ macro_rules! placeholder_by_default {
 }
 
 placeholder_by_default!(
+    i16,
     i32,
     i64,
     bool,

@@ -45,8 +45,9 @@ crate::decode_by_position! {
         public_id, cluster_id, organisation_id, role, created_at, updated_at, version
     }
     region::Model {
-        id, public_id, code, name, level, country_code, created_at, updated_at, version;
-        parent_id
+        id;
+        parent_id;
+        public_id, code, name, level, country_code, created_at, updated_at, version
     }
     theme::Model {
         id;

@@ -280,7 +280,7 @@ impl Cluster {
         };
         Ok(ctx
             .data::<Loaders>()?
-            .one::<region::Entity>(id)
+            .one_covering::<region::Entity>(id, needed::<region::Entity>(ctx))
             .await?
             .map(Region))
     }

@@ -347,7 +347,7 @@ impl Organisation {
         };
         Ok(ctx
             .data::<Loaders>()?
-            .one::<region::Entity>(id)
+            .one_covering::<region::Entity>(id, needed::<region::Entity>(ctx))
             .await?
             .map(Region))
     }
