@@ -16,6 +16,7 @@ mod m20261123_000010_search_facets;
 mod m20261123_000011_search_name_trigrams;
 mod m20261123_000012_search_name_documents;
 mod m20261124_000013_membership_by_organisation;
+mod m20261124_000014_membership_pages_covering;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_search_name_trigrams::Migration),
             Box::new(m20261123_000012_search_name_documents::Migration),
             Box::new(m20261124_000013_membership_by_organisation::Migration),
+            Box::new(m20261124_000014_membership_pages_covering::Migration),
         ]
     }
 }
