@@ -631,9 +631,25 @@ both!(
         })
         .await;
         // Lists read only the columns their items' fields read (`Narrow`); clusters,
-        // organisations, memberships, themes and regions not even those that cannot be NULL. Every field
-        // of those types, selected alone in a list, must answer what `node(id:)`, which reads
-        // whole rows, answers.
+        // organisations, events, memberships, themes and regions not even those that cannot be
+        // NULL. Every field of those types, selected alone in a list, must answer what
+        // `node(id:)`, which reads whole rows, answers. A column left out reads as a
+        // placeholder (an enumeration's first value), so the columns the generator fills with
+        // one value get others first.
+        use sea_orm::ConnectionTrait;
+        for diversify in [
+            "UPDATE event SET status = 'cancelled' WHERE id % 2 = 0",
+            "UPDATE event SET text_language = 'nl' WHERE id % 3 = 0",
+            "UPDATE cluster SET text_language = 'fr' WHERE id % 2 = 0",
+            "UPDATE organisation SET text_language = 'es' WHERE id % 2 = 0",
+            "UPDATE membership SET role = 'knowledge_partner' WHERE id % 2 = 0",
+        ] {
+            app.db
+                .conn
+                .execute_unprepared(diversify)
+                .await
+                .expect(diversify);
+        }
         let lists = [
             ("Cluster", "clusters(first: 5) { nodes { id f: FIELD } }"),
             (
@@ -659,6 +675,14 @@ both!(
             (
                 "Event",
                 "events(first: 5, filter: { from: \"2000-01-01T00:00:00Z\" }) { nodes { id f: FIELD } }",
+            ),
+            (
+                "Event",
+                "themes { nodes { events(first: 3) { nodes { id f: FIELD } } } }",
+            ),
+            (
+                "Event",
+                "clusters(first: 8) { nodes { events(first: 3, filter: { from: \"2000-01-01T00:00:00Z\" }) { nodes { id f: FIELD } } } }",
             ),
             (
                 "Membership",

@@ -55,9 +55,10 @@ crate::decode_by_position! {
         public_id, slug, name, core, created_at, updated_at, version
     }
     event::Model {
-        id, public_id, slug, title, format, starts_at, ends_at, time_zone, status, created_at,
-        updated_at, version, text_language;
-        description, venue, city, country_code, online_url, language, registration_url
+        id;
+        description, venue, city, country_code, online_url, language, registration_url;
+        public_id, slug, title, format, starts_at, ends_at, time_zone, status, created_at,
+        updated_at, version, text_language
     }
     offer_need::Model {
         id, public_id, organisation_id, kind, title, created_at, updated_at, version, text_language;

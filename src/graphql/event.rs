@@ -178,19 +178,33 @@ impl EventQuery {
 }
 
 impl Narrow for event::Entity {
+    const PRECISE: bool = true;
+
     fn columns_of(field: &str) -> Option<&'static [&'static str]> {
         Some(match field {
-            "__typename" | "id" | "version" | "slug" | "title" | "localizedTitle"
-            | "textLanguage" | "translations" | "format" | "startsAt" | "endsAt" | "timeZone"
-            | "localStartsAt" | "localEndsAt" | "status" | "themes" | "organisers"
-            | "createdAt" | "updatedAt" => &[],
-            "description" | "localizedDescription" => &["description"],
+            "__typename" | "translations" | "themes" | "organisers" => &[],
+            "id" => &["public_id"],
+            "version" => &["version"],
+            "slug" => &["slug"],
+            // A localized text falls back to the row's own, in the row's language.
+            "title" | "localizedTitle" => &["title", "text_language"],
+            "description" | "localizedDescription" => &["description", "text_language"],
+            "textLanguage" => &["text_language"],
+            "format" => &["format"],
+            "startsAt" => &["starts_at"],
+            "endsAt" => &["ends_at"],
+            "timeZone" => &["time_zone"],
+            "localStartsAt" => &["starts_at", "time_zone"],
+            "localEndsAt" => &["ends_at", "time_zone"],
             "venue" => &["venue"],
             "city" => &["city"],
             "countryCode" => &["country_code"],
             "onlineUrl" | "online" => &["online_url"],
             "language" => &["language"],
             "registrationUrl" => &["registration_url"],
+            "status" => &["status"],
+            "createdAt" => &["created_at"],
+            "updatedAt" => &["updated_at"],
             _ => return None,
         })
     }
