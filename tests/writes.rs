@@ -186,6 +186,36 @@ async fn fresh_member(app: &TestApp, keys: &Keys, name: &str) -> Value {
 }
 
 both!(
+    a_steward_manages_the_organisations_of_their_region_outside_any_cluster,
+    |app: TestApp| async move {
+        // An organisation belongs to its own region as well as to its clusters' regions: one
+        // in NL414 that is a member of no cluster is Dutch stewards' to manage, and nobody
+        // else's but admins'.
+        let keys = Keys::new(&app).await;
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let n = || counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        matrix(
+            &app,
+            &keys,
+            "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { version } }",
+            &["admin", "steward_own"],
+            || async {
+                let o = app
+                    .data_as(
+                        Some(&keys.admin),
+                        CREATE_ORG,
+                        json!({ "i": { "name": format!("Loner {}", n()), "type": "SME", "countryCode": "NL", "region": "NL414" } }),
+                    )
+                    .await["createOrganisation"]
+                    .clone();
+                json!({ "i": { "id": o["id"], "version": o["version"], "city": "Eindhoven" } })
+            },
+        )
+        .await;
+    }
+);
+
+both!(
     every_mutation_is_allowed_to_its_owners_and_refused_to_the_rest,
     |app: TestApp| async move {
         let keys = Keys::new(&app).await;

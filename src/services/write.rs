@@ -13,11 +13,11 @@ use crate::services::audit::{self, Actor, Operation};
 use crate::services::live::{ChangeKind, EventBus, EventChange, InterestChange, LiveChange};
 use crate::services::search::{self, index::Kind};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect, TransactionTrait,
-    Value,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
+    TransactionTrait, Value,
 };
 use std::str::FromStr;
 use uuid::Uuid;
@@ -388,20 +388,51 @@ impl Write {
         })
     }
 
-    /// What an organisation belongs to: the clusters it is a member of, its region and theirs.
+    /// What an organisation belongs to: the clusters it is a member of, its region and theirs,
+    /// in one statement: each membership's cluster with its region's code, and the
+    /// organisation's own region's code after them. The code is a subquery per membership, a
+    /// probe by primary key each: joined, PostgreSQL hashed the whole cluster table and planned
+    /// the statement again on every execution.
     pub async fn organisation_owner(&self, org: &organisation::Model) -> AppResult<Owner> {
-        let clusters: Vec<i64> = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::ClusterId)
-            .filter(membership::Column::OrganisationId.eq(org.id))
-            .into_tuple()
-            .all(&self.txn)
-            .await?;
-        let mut owner = self.cluster_owner(&clusters).await?;
-        owner.regions.extend(
-            self.region_codes(org.region_id.into_iter().collect())
-                .await?,
-        );
+        let code_of_cluster = Query::select()
+            .column((region::Entity, region::Column::Code))
+            .from(cluster::Entity)
+            .inner_join(
+                region::Entity,
+                Expr::col((region::Entity, region::Column::Id))
+                    .equals((cluster::Entity, cluster::Column::RegionId)),
+            )
+            .and_where(
+                Expr::col((cluster::Entity, cluster::Column::Id))
+                    .equals((membership::Entity, membership::Column::ClusterId)),
+            )
+            .to_owned();
+        let mut query = Query::select()
+            .column((membership::Entity, membership::Column::ClusterId))
+            .expr(Expr::SubQuery(None, Box::new(code_of_cluster.into())))
+            .from(membership::Entity)
+            .and_where(
+                Expr::col((membership::Entity, membership::Column::OrganisationId)).eq(org.id),
+            )
+            .to_owned();
+        if let Some(region_id) = org.region_id {
+            query.union(
+                UnionType::All,
+                Query::select()
+                    .expr(Expr::cust("NULL"))
+                    .column((region::Entity, region::Column::Code))
+                    .from(region::Entity)
+                    .and_where(Expr::col((region::Entity, region::Column::Id)).eq(region_id))
+                    .to_owned(),
+            );
+        }
+        let mut owner = Owner::default();
+        for row in self.txn.query_all(&query).await? {
+            let cluster: Option<i64> = row.try_get_by_index(0)?;
+            let code: Option<String> = row.try_get_by_index(1)?;
+            owner.clusters.extend(cluster);
+            owner.regions.extend(code);
+        }
         Ok(owner)
     }
 
