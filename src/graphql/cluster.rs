@@ -6,7 +6,7 @@ use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, lookup_with_list};
 use super::ordering::{OrderField, Orderable, Ordering, by_creation, by_name};
-use super::region::themes_of;
+use super::region::{region_of, themes_of};
 use super::types::*;
 use crate::domain::Language;
 use crate::domain::{ClusterKind, LabelLevel};
@@ -275,14 +275,7 @@ impl Cluster {
     }
     /// The region the cluster is based in.
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let Some(id) = self.0.region_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .data::<Loaders>()?
-            .one_covering::<region::Entity>(id, needed::<region::Entity>(ctx))
-            .await?
-            .map(Region))
+        region_of(ctx, self.0.region_id).await
     }
     /// The organisation that manages the cluster.
     async fn managing_organisation(

@@ -649,12 +649,26 @@ where
     });
     Box::pin(async move {
         let (loaders, nested) = described?;
-        let page = loaders
-            .pages::<M>()
-            .load_one(NestedKey { parent, nested })
-            .await?;
-        Ok(C::from_page(page.unwrap_or_else(Page::empty)))
+        page_under(loaders, parent, nested).await
     })
+}
+
+/// The page of `nested` under `parent`, batched by the request's loader.
+async fn page_under<M, C>(
+    loaders: &Loaders,
+    parent: i64,
+    nested: Arc<Nested>,
+) -> async_graphql::Result<C>
+where
+    M: Decode + Clone + Send + Sync + 'static,
+    C: ConnectionType,
+    C::Node: From<M>,
+{
+    let page = loaders
+        .pages::<M>()
+        .load_one(NestedKey { parent, nested })
+        .await?;
+    Ok(C::from_page(page.unwrap_or_else(Page::empty)))
 }
 
 /// The future of a nested list's page. Boxed, because an object type's field resolvers are
@@ -717,14 +731,7 @@ where
             columns: Some(columns),
         } = list
         else {
-            let page = loaders
-                .pages::<M>()
-                .load_one(NestedKey {
-                    parent,
-                    nested: list.nested,
-                })
-                .await?;
-            return Ok(C::from_page(page.unwrap_or_else(Page::empty)));
+            return page_under::<M, C>(loaders, parent, list.nested).await;
         };
         let page = loaders
             .pages::<Joined<M, R::Model>>()

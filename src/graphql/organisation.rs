@@ -5,7 +5,7 @@ use super::i18n::{LocalizedText, Translatable, Translation, translations_of};
 use super::loader::Loaders;
 use super::node::{global_id, lookup_with_list};
 use super::ordering::{Ordering, by_creation, by_name};
-use super::region::themes_of;
+use super::region::{region_of, themes_of};
 use super::types::*;
 use crate::domain::Language;
 use crate::domain::{MembershipRole, OrganisationType, SizeClass, Visibility};
@@ -342,14 +342,7 @@ impl Organisation {
     }
     /// The region the organisation is based in.
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
-        let Some(id) = self.0.region_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .data::<Loaders>()?
-            .one_covering::<region::Entity>(id, needed::<region::Entity>(ctx))
-            .await?
-            .map(Region))
+        region_of(ctx, self.0.region_id).await
     }
     /// Themes the organisation works on.
     async fn themes(

@@ -295,6 +295,22 @@ impl Theme {
     }
 }
 
+/// The region `id` names, for the `region` field of clusters and organisations: the row their
+/// list read with them when it holds the columns the field's selection reads (see `top_joined`).
+pub async fn region_of(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<Region>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(ctx
+        .data::<Loaders>()?
+        .one_covering::<region::Entity>(id, needed::<region::Entity>(ctx))
+        .await?
+        .map(Region))
+}
+
 /// The themes linked to one row: used by the `themes` field of every themed type.
 pub fn themes_of<'a>(
     ctx: &Context<'a>,
