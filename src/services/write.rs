@@ -357,33 +357,23 @@ impl Write {
         .await
     }
 
-    /// NUTS codes of regions by id.
-    async fn region_codes(&self, ids: Vec<i64>) -> AppResult<Vec<String>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(region::Entity::find()
-            .select_only()
-            .column(region::Column::Code)
-            .filter(region::Column::Id.is_in(ids))
-            .into_tuple()
-            .all(&self.txn)
-            .await?)
-    }
-
-    /// What a cluster belongs to: itself and its region.
+    /// What a cluster belongs to: itself and its region; the regions' codes in one statement.
     pub async fn cluster_owner(&self, clusters: &[i64]) -> AppResult<Owner> {
-        let regions: Vec<Option<i64>> = cluster::Entity::find()
-            .select_only()
-            .column(cluster::Column::RegionId)
-            .filter(cluster::Column::Id.is_in(clusters.iter().copied()))
-            .into_tuple()
-            .all(&self.txn)
-            .await?;
+        let regions = Query::select()
+            .column((cluster::Entity, cluster::Column::RegionId))
+            .from(cluster::Entity)
+            .and_where(
+                Expr::col((cluster::Entity, cluster::Column::Id)).is_in(clusters.iter().copied()),
+            )
+            .to_owned();
         Ok(Owner {
             clusters: clusters.to_vec(),
-            regions: self
-                .region_codes(regions.into_iter().flatten().collect())
+            regions: region::Entity::find()
+                .select_only()
+                .column(region::Column::Code)
+                .filter(region::Column::Id.in_subquery(regions))
+                .into_tuple()
+                .all(&self.txn)
                 .await?,
         })
     }
