@@ -11,6 +11,7 @@ use std::time::Duration;
 pub mod bulk;
 pub mod decode;
 mod kept;
+mod rank;
 pub use kept::Kept;
 
 /// The database the server works on, with a running count of the statements sent to it.
@@ -51,6 +52,9 @@ impl Database {
                     // every 50 rows of a nested list's page, a search's windows or matchmaking's
                     // candidates. 1,024 holds all of them.
                     .row_buffer_size(1024)
+            })
+            .map_sqlx_sqlite_pool_opts(|o| {
+                o.after_connect(|conn, _| Box::pin(async move { rank::register(conn).await }))
             });
         let mut conn = sea_orm::Database::connect(options).await?;
         let statements = Counter::default();

@@ -143,6 +143,83 @@ both!(
 );
 
 both!(
+    within_a_tier_more_mentions_rank_higher_and_filters_keep_the_scores,
+    |app: TestApp| async move {
+        let admin = app.key(Role::Admin, None, None).await;
+        let c = "sports-and-technology";
+        for (name, country, description) in [
+            (
+                "Orvella Once",
+                "NL",
+                "Orvella rope, among many other climbing products for gyms and outdoor walls.",
+            ),
+            (
+                "Orvella Thrice",
+                "NL",
+                "Orvella rope. Orvella harness. Orvella chalk.",
+            ),
+            (
+                "Orvella Abroad",
+                "ES",
+                "Orvella rope, among many other climbing products for gyms and outdoor walls.",
+            ),
+        ] {
+            let name = name.replace("Orvella", "Bryn");
+            org(
+                &app,
+                &admin,
+                c,
+                json!({ "name": name, "countryCode": country, "description": description }),
+            )
+            .await;
+        }
+
+        // Every hit holds the word in its description, none in its name (one tier); the one
+        // whose texts say it most, in the fewest words, ranks first.
+        let found = search(&app, "orvella", json!(null)).await;
+        assert_eq!(found["totalCount"], 3, "{found}");
+        assert_eq!(names(&found)[0], "Bryn Thrice", "{found}");
+        let score = |found: &Value, name: &str| {
+            found["nodes"]
+                .as_array()
+                .and_then(|hits| {
+                    hits.iter()
+                        .find(|h| h["node"]["name"] == name)
+                        .and_then(|h| h["score"].as_f64())
+                })
+                .unwrap_or(f64::NAN)
+        };
+        let once = score(&found, "Bryn Once");
+        assert!(once > 0.0, "{found}");
+        assert!(score(&found, "Bryn Thrice") > once, "{found}");
+        // The same texts score the same, wherever the organisation is.
+        assert!(
+            (score(&found, "Bryn Abroad") - once).abs() < 1e-9,
+            "{found}"
+        );
+
+        // A filter decides what is found, not how well it matches.
+        for filter in [
+            json!({ "countries": ["NL"] }),
+            json!({ "types": ["ORGANISATION"], "countries": ["NL"] }),
+        ] {
+            let narrowed = search(&app, "orvella", filter.clone()).await;
+            assert_eq!(
+                names(&narrowed),
+                ["Bryn Thrice", "Bryn Once"],
+                "{filter}: {narrowed}"
+            );
+            for name in ["Bryn Thrice", "Bryn Once"] {
+                assert!(
+                    (score(&narrowed, name) - score(&found, name)).abs() < 1e-9,
+                    "{filter} {name}: {narrowed} against {found}"
+                );
+            }
+        }
+    }
+);
+
+both!(
     accents_case_prefixes_and_misspellings_still_find_it,
     |app: TestApp| async move {
         let admin = app.key(Role::Admin, None, None).await;

@@ -136,9 +136,10 @@ impl SearchHit {
     async fn r#type(&self) -> SearchType {
         SearchType::of(self.0.kind)
     }
-    /// How well its text matches (the database's relevance: BM25 on SQLite, cover density on
-    /// PostgreSQL); higher is better. Scores compare hits of one search and one tier only: a
-    /// name holding every word ranks above other texts whatever their scores.
+    /// How well its text matches (the database's relevance: BM25 over the query's words on
+    /// SQLite, without weighing rarer words more; cover density on PostgreSQL); higher is better.
+    /// Scores compare hits of one search and one tier only: a name holding every word ranks
+    /// above other texts whatever their scores.
     async fn score(&self) -> f64 {
         self.0.score
     }

@@ -432,8 +432,12 @@ fn tier_sqlite(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> Se
     ))
     .expr_as(Expr::val(tier as i32), Alias::new("tier"))
     .expr_as(
-        // Names weigh ten times the other texts; the facets are filters, not relevance.
-        Expr::cust("-bm25(search_fts, 10.0, 1.0, 0.0)"),
+        // BM25 over the query's words, the first phrases of the query (see `db::rank`). Names
+        // weigh ten times the other texts; the facets are filters, not relevance.
+        Expr::cust_with_values(
+            "cd_rank(search_fts, ?, 10.0, 1.0, 0.0)",
+            [req.terms.len() as i32],
+        ),
         Alias::new("score"),
     );
     // Words are looked for in the names and texts only, never in the facets.
