@@ -216,6 +216,21 @@ both!(
                 );
             }
         }
+
+        // Names holding every word are scored by the name alone: what else their texts say
+        // does not reorder them.
+        org(&app, &admin, c, json!({ "name": "Zorvex Alpha", "countryCode": "NL", "description": "Zorvex, zorvex and more zorvex." })).await;
+        org(
+            &app,
+            &admin,
+            c,
+            json!({ "name": "Zorvex Beta", "countryCode": "NL" }),
+        )
+        .await;
+        let found = search(&app, "zorvex", json!(null)).await;
+        assert_eq!(found["totalCount"], 2, "{found}");
+        let (alpha, beta) = (score(&found, "Zorvex Alpha"), score(&found, "Zorvex Beta"));
+        assert!(alpha > 0.0 && (alpha - beta).abs() < 1e-9, "{found}");
     }
 );
 

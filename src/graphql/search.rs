@@ -139,7 +139,7 @@ impl SearchHit {
     /// How well its text matches (the database's relevance: BM25 over the query's words on
     /// SQLite, without weighing rarer words more; cover density on PostgreSQL); higher is better.
     /// Scores compare hits of one search and one tier only: a name holding every word ranks
-    /// above other texts whatever their scores.
+    /// above other texts whatever their scores, and such names are scored by the name alone.
     async fn score(&self) -> f64 {
         self.0.score
     }

@@ -400,7 +400,7 @@ fn tiers(req: &SearchRequest, postgres: bool, tiers: &[Tier]) -> Option<SelectSt
                         .map(|c| (Alias::new("d"), Alias::new(c))),
                 )
                 .expr_as(
-                    Expr::cust("ts_rank_cd(d.document, d.q)::float8"),
+                    Expr::cust("ts_rank_cd(d.ranked, d.q)::float8"),
                     Alias::new("score"),
                 )
                 .from_subquery(q, Alias::new("d"))
@@ -558,7 +558,18 @@ fn tier_postgres(req: &SearchRequest, tier: Tier, facets: Option<&[String]>) -> 
         ["id", "kind", "entity_id", "lang"].map(|c| (Alias::new("search_document"), Alias::new(c))),
     )
     .expr_as(Expr::val(tier as i32), Alias::new("tier"))
-    .column((Alias::new("search_document"), Alias::new("document")))
+    // What the tier is ranked by: a name tier by the names alone, as on SQLite, without reading
+    // each hit's whole `document` (names and other texts in two configurations).
+    .expr_as(
+        Expr::col((
+            Alias::new("search_document"),
+            Alias::new(match tier {
+                Tier::Text => "document",
+                Tier::Exact | Tier::Name => "name_document",
+            }),
+        )),
+        Alias::new("ranked"),
+    )
     .column((Alias::new("q"), Alias::new("q")))
     .from(Alias::new("search_document"))
     .join_subquery(
