@@ -17,6 +17,7 @@ mod m20261123_000011_search_name_trigrams;
 mod m20261123_000012_search_name_documents;
 mod m20261124_000013_membership_by_organisation;
 mod m20261124_000014_membership_pages_covering;
+mod m20261125_000015_analyze_reference_tables;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_search_name_documents::Migration),
             Box::new(m20261124_000013_membership_by_organisation::Migration),
             Box::new(m20261124_000014_membership_pages_covering::Migration),
+            Box::new(m20261125_000015_analyze_reference_tables::Migration),
         ]
     }
 }

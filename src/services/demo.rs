@@ -221,6 +221,7 @@ pub async fn load_if_empty(db: &(impl ConnectionTrait + TransactionTrait)) -> Ap
         return Ok(false);
     }
     load(db, DEMO_JSON).await?;
+    crate::db::bulk::analyze_reference(db).await?;
     Ok(true)
 }
 
