@@ -882,6 +882,39 @@ async fn activity_writes(app: &TestApp, keys: &Keys) {
             },
         )
         .await;
+        // An event organised by a member organisation or by a collaboration the cluster leads
+        // is the cluster's as well, and so is one with organisers of every kind.
+        let member = fresh_member(app, keys, "Organising member").await;
+        let project = app
+            .data_as(
+                Some(&keys.admin),
+                "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id } }",
+                json!({ "i": { "name": "Organising project", "programme": "Interreg Europe", "leadCluster": own } }),
+            )
+            .await["createCollaboration"]["id"]
+            .clone();
+        for organisers in [
+            json!({ "organisations": [member["id"]] }),
+            json!({ "collaborations": [project] }),
+            json!({ "clusters": [own], "organisations": [member["id"]], "collaborations": [project] }),
+        ] {
+            matrix(
+                app,
+                keys,
+                "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { status } }",
+                &managers,
+                || async {
+                    let mut input = event_input(&format!("Organised {}", n()), &own);
+                    input["organisers"] = organisers.clone();
+                    let e = app
+                        .data_as(Some(&keys.admin), CREATE_EVENT, json!({ "i": input }))
+                        .await["createEvent"]
+                        .clone();
+                    json!({ "i": { "id": e["id"], "version": e["version"], "status": "CANCELLED" } })
+                },
+            )
+            .await;
+        }
 
         // Offers and needs of member organisations, and interest expressed by them.
         matrix(
@@ -1049,6 +1082,52 @@ both!(
             );
             assert_eq!(seen, want, "{name}: {d}");
         }
+    }
+);
+
+both!(
+    checking_who_may_change_an_event_costs_the_same_whatever_its_organisers,
+    |app: TestApp| async move {
+        let keys = Keys::new(&app).await;
+        let own = id_of(&app, "cluster", "sports-and-technology").await;
+        let other = id_of(&app, "cluster", "indescat").await;
+        let mut members = Vec::new();
+        for i in 0..3 {
+            members
+                .push(fresh_member(&app, &keys, &format!("Co-organiser {i}")).await["id"].clone());
+        }
+        let project = app
+            .data_as(
+                Some(&keys.admin),
+                "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id } }",
+                json!({ "i": { "name": "Co-organised project", "programme": "Interreg Europe", "leadCluster": own } }),
+            )
+            .await["createCollaboration"]["id"]
+            .clone();
+        let mut used = Vec::new();
+        for organisers in [
+            json!({ "clusters": [own] }),
+            json!({ "clusters": [own, other], "organisations": members, "collaborations": [project] }),
+        ] {
+            let mut input = event_input("Co-organised day", &own);
+            input["organisers"] = organisers;
+            let e = app
+                .data_as(Some(&keys.admin), CREATE_EVENT, json!({ "i": input }))
+                .await["createEvent"]
+                .clone();
+            let before = app.db.statements();
+            app.data_as(
+                Some(&keys.manager_own),
+                "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { version } }",
+                json!({ "i": { "id": e["id"], "version": e["version"], "city": "Veldhoven" } }),
+            )
+            .await;
+            used.push(app.db.statements() - before);
+        }
+        assert_eq!(
+            used[0], used[1],
+            "statements for 1 organiser, then for 6: {used:?}"
+        );
     }
 );
 

@@ -13,7 +13,7 @@ use crate::services::audit::{self, Actor, Operation};
 use crate::services::live::{ChangeKind, EventBus, EventChange, InterestChange, LiveChange};
 use crate::services::search::{self, index::Kind};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
@@ -379,32 +379,13 @@ impl Write {
     }
 
     /// What an organisation belongs to: the clusters it is a member of, its region and theirs,
-    /// in one statement: each membership's cluster with its region's code, and the
-    /// organisation's own region's code after them. The code is a subquery per membership, a
-    /// probe by primary key each: joined, PostgreSQL hashed the whole cluster table and planned
-    /// the statement again on every execution.
+    /// in one statement (see [`Self::owner_rows`]).
     pub async fn organisation_owner(&self, org: &organisation::Model) -> AppResult<Owner> {
-        let code_of_cluster = Query::select()
-            .column((region::Entity, region::Column::Code))
-            .from(cluster::Entity)
-            .inner_join(
-                region::Entity,
-                Expr::col((region::Entity, region::Column::Id))
-                    .equals((cluster::Entity, cluster::Column::RegionId)),
-            )
-            .and_where(
-                Expr::col((cluster::Entity, cluster::Column::Id))
-                    .equals((membership::Entity, membership::Column::ClusterId)),
-            )
-            .to_owned();
-        let mut query = Query::select()
-            .column((membership::Entity, membership::Column::ClusterId))
-            .expr(Expr::SubQuery(None, Box::new(code_of_cluster.into())))
-            .from(membership::Entity)
-            .and_where(
-                Expr::col((membership::Entity, membership::Column::OrganisationId)).eq(org.id),
-            )
-            .to_owned();
+        let mut query = clusters_with_codes(
+            membership::Entity,
+            membership::Column::ClusterId,
+            Expr::col((membership::Entity, membership::Column::OrganisationId)).eq(org.id),
+        );
         if let Some(region_id) = org.region_id {
             query.union(
                 UnionType::All,
@@ -416,12 +397,22 @@ impl Write {
                     .to_owned(),
             );
         }
+        self.owner_rows(query).await
+    }
+
+    /// The owner that the rows of `query` make up: each row a cluster's id and its region's
+    /// code, either of them `NULL`.
+    async fn owner_rows(&self, query: SelectStatement) -> AppResult<Owner> {
         let mut owner = Owner::default();
         for row in self.txn.query_all(&query).await? {
             let cluster: Option<i64> = row.try_get_by_index(0)?;
             let code: Option<String> = row.try_get_by_index(1)?;
-            owner.clusters.extend(cluster);
-            owner.regions.extend(code);
+            if let Some(c) = cluster.filter(|c| !owner.clusters.contains(c)) {
+                owner.clusters.push(c);
+            }
+            if let Some(r) = code.filter(|r| !owner.regions.contains(r)) {
+                owner.regions.push(r);
+            }
         }
         Ok(owner)
     }
@@ -435,40 +426,118 @@ impl Write {
         self.organisation_owner(&org).await
     }
 
-    /// What an event belongs to: what each of its organisers belongs to.
+    /// What an event belongs to: what each of its organisers belongs to, in one statement
+    /// whatever their number: the organising clusters, the clusters of the organising
+    /// organisations and those leading the organising collaborations, each with its region, and
+    /// the organising organisations' own regions.
     pub async fn event_owner(&self, event_id: i64) -> AppResult<Owner> {
-        let organisers = event_organiser::Entity::find()
-            .filter(event_organiser::Column::EventId.eq(event_id))
-            .all(&self.txn)
-            .await?;
-        let mut owner = Owner::default();
-        for o in organisers {
-            if let Some(c) = o.cluster_id {
-                owner = owner.merge(self.cluster_owner(&[c]).await?);
-            }
-            if let Some(c) = o.collaboration_id {
-                owner = owner.merge(self.collaboration_owner(c).await?);
-            }
-            if let Some(org) = o.organisation_id {
-                owner = owner.merge(self.organisation_owner_by_id(org).await?);
-            }
-        }
-        Ok(owner)
+        let organising = |column: event_organiser::Column| {
+            Query::select()
+                .column((event_organiser::Entity, column))
+                .from(event_organiser::Entity)
+                .and_where(
+                    Expr::col((event_organiser::Entity, event_organiser::Column::EventId))
+                        .eq(event_id),
+                )
+                .and_where(Expr::col((event_organiser::Entity, column)).is_not_null())
+                .to_owned()
+        };
+        let mut query = clusters_with_codes(
+            event_organiser::Entity,
+            event_organiser::Column::ClusterId,
+            Expr::col((event_organiser::Entity, event_organiser::Column::EventId))
+                .eq(event_id)
+                .and(
+                    Expr::col((event_organiser::Entity, event_organiser::Column::ClusterId))
+                        .is_not_null(),
+                ),
+        );
+        let organisations = organising(event_organiser::Column::OrganisationId);
+        query
+            .union(
+                UnionType::All,
+                clusters_with_codes(
+                    membership::Entity,
+                    membership::Column::ClusterId,
+                    Expr::col((membership::Entity, membership::Column::OrganisationId))
+                        .in_subquery(organisations.clone()),
+                ),
+            )
+            .union(
+                UnionType::All,
+                Query::select()
+                    .expr(Expr::cust("NULL"))
+                    .column((region::Entity, region::Column::Code))
+                    .from(organisation::Entity)
+                    .inner_join(
+                        region::Entity,
+                        Expr::col((region::Entity, region::Column::Id))
+                            .equals((organisation::Entity, organisation::Column::RegionId)),
+                    )
+                    .and_where(
+                        Expr::col((organisation::Entity, organisation::Column::Id))
+                            .in_subquery(organisations),
+                    )
+                    .to_owned(),
+            )
+            .union(
+                UnionType::All,
+                leading_clusters(
+                    Expr::col((participant::Entity, participant::Column::CollaborationId))
+                        .in_subquery(organising(event_organiser::Column::CollaborationId)),
+                ),
+            );
+        self.owner_rows(query).await
     }
 
-    /// What a collaboration belongs to: the clusters that lead it, and their regions.
+    /// What a collaboration belongs to: the clusters that lead it, and their regions, in one
+    /// statement.
     pub async fn collaboration_owner(&self, collaboration_id: i64) -> AppResult<Owner> {
-        let leads: Vec<Option<i64>> = participant::Entity::find()
-            .select_only()
-            .column(participant::Column::ClusterId)
-            .filter(participant::Column::CollaborationId.eq(collaboration_id))
-            .filter(participant::Column::Role.eq(ParticipantRole::Lead))
-            .into_tuple()
-            .all(&self.txn)
-            .await?;
-        let leads: Vec<i64> = leads.into_iter().flatten().collect();
-        self.cluster_owner(&leads).await
+        self.owner_rows(leading_clusters(
+            Expr::col((participant::Entity, participant::Column::CollaborationId))
+                .eq(collaboration_id),
+        ))
+        .await
     }
+}
+
+/// `SELECT cluster_id, code FROM table WHERE filter`: the clusters a table's rows name, each
+/// with its region's code. The code is a subquery per row, a probe by primary key each: joined,
+/// PostgreSQL hashed the whole cluster table and planned the statement again on every
+/// execution.
+fn clusters_with_codes<T: EntityTrait>(
+    table: T,
+    cluster: T::Column,
+    filter: Expr,
+) -> SelectStatement {
+    let code = Query::select()
+        .column((region::Entity, region::Column::Code))
+        .from(cluster::Entity)
+        .inner_join(
+            region::Entity,
+            Expr::col((region::Entity, region::Column::Id))
+                .equals((cluster::Entity, cluster::Column::RegionId)),
+        )
+        .and_where(Expr::col((cluster::Entity, cluster::Column::Id)).equals((table, cluster)))
+        .to_owned();
+    Query::select()
+        .column((table, cluster))
+        .expr(Expr::SubQuery(None, Box::new(code.into())))
+        .from(table)
+        .and_where(filter)
+        .to_owned()
+}
+
+/// The clusters leading the collaborations that `filter` picks among participants, with their
+/// regions' codes.
+fn leading_clusters(filter: Expr) -> SelectStatement {
+    clusters_with_codes(
+        participant::Entity,
+        participant::Column::ClusterId,
+        filter
+            .and(participant::Column::Role.eq(ParticipantRole::Lead))
+            .and(Expr::col((participant::Entity, participant::Column::ClusterId)).is_not_null()),
+    )
 }
 
 fn is_null(v: &Value) -> bool {
