@@ -37,15 +37,35 @@ pub struct Positions {
 impl Positions {
     /// The positions of `names`, each named with `prefix` before it, among `row`'s columns.
     pub fn find(row: &QueryResult, prefix: &str, names: &[&str]) -> Self {
-        let columns = row.column_names();
-        let at = names
-            .iter()
-            .map(|name| {
-                columns
-                    .iter()
-                    .position(|c| c.strip_prefix(prefix) == Some(*name))
-            })
-            .collect();
+        let mut at = vec![None; names.len()];
+        let mut place = |i: usize, column: &str| {
+            if let Some(name) = column.strip_prefix(prefix)
+                && let Some(k) = names.iter().position(|n| *n == name)
+                && at[k].is_none()
+            {
+                at[k] = Some(i);
+            }
+        };
+        // The columns' names as the row holds them: SeaORM's `column_names` copies each into a
+        // `String` of its own, which for a statement of 30 columns read by a few models was
+        // most of what finding them cost.
+        use sea_orm::sqlx::{Column, Row};
+        if let Some(r) = row.try_as_pg_row() {
+            r.columns()
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| place(i, c.name()));
+        } else if let Some(r) = row.try_as_sqlite_row() {
+            r.columns()
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| place(i, c.name()));
+        } else {
+            row.column_names()
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| place(i, c));
+        }
         Self {
             prefix: prefix.to_owned(),
             at,
