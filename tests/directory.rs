@@ -1558,31 +1558,16 @@ both!(
         assert_eq!(schema_objects(&app).await, before);
         if app.db.backend() == sea_orm::DbBackend::Sqlite {
             // The load left no write-ahead log behind: a checkpoint finds no frames in it.
-            use sea_orm::ConnectionTrait;
-            let row = app
-                .db
-                .conn
-                .query_one_raw(sea_orm::Statement::from_string(
-                    sea_orm::DbBackend::Sqlite,
-                    "PRAGMA wal_checkpoint(PASSIVE)",
-                ))
-                .await
-                .expect("checkpoint")
-                .expect("a row");
+            let row = app.sql_row("PRAGMA wal_checkpoint(PASSIVE)".into()).await;
             let frames: i64 = row.try_get_by_index(1).expect("log");
             assert_eq!(frames, 0, "frames left in the write-ahead log");
             // Each full-text index is one segment, which searches read without merging.
             for index in ["search_fts", "search_trigram"] {
                 let row = app
-                    .db
-                    .conn
-                    .query_one_raw(sea_orm::Statement::from_string(
-                        sea_orm::DbBackend::Sqlite,
-                        format!("SELECT count(DISTINCT segid) AS n FROM {index}_idx"),
+                    .sql_row(format!(
+                        "SELECT count(DISTINCT segid) AS n FROM {index}_idx"
                     ))
-                    .await
-                    .expect("segments")
-                    .expect("a row");
+                    .await;
                 let segments: i64 = row.try_get("", "n").expect("count");
                 assert_eq!(segments, 1, "segments of {index}");
             }

@@ -455,22 +455,12 @@ both!(
         let _ = child.kill();
         let _ = child.wait();
         // The database is intact.
-        use sea_orm::ConnectionTrait;
         let check = if app.database_url.starts_with("sqlite") {
             "PRAGMA integrity_check"
         } else {
             "SELECT 'ok' AS integrity_check FROM theme LIMIT 1"
         };
-        let row = app
-            .db
-            .conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                app.db.backend(),
-                check.to_owned(),
-            ))
-            .await
-            .expect("check")
-            .expect("a row");
+        let row = app.sql_row(check.to_owned()).await;
         let verdict: String = row.try_get_by_index(0).expect("verdict");
         assert_eq!(verdict, "ok");
         // Audit entries and feed entries were written with their themes, or not at all.

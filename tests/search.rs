@@ -1109,19 +1109,13 @@ both!(
 /// each candidate's themes hashed the whole theme table, candidate after candidate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_plans_with_the_sizes_of_the_reference_tables() {
-    use sea_orm::ConnectionTrait;
     let app = support::spawn(support::Backend::Postgres, true).await;
     for table in ["theme", "region"] {
         let row = app
-            .db
-            .conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                format!("SELECT reltuples::float8 AS n FROM pg_class WHERE relname = '{table}'"),
+            .sql_row(format!(
+                "SELECT reltuples::float8 AS n FROM pg_class WHERE relname = '{table}'"
             ))
-            .await
-            .expect("pg_class")
-            .expect("a row");
+            .await;
         let estimated: f64 = row.try_get("", "n").expect("n");
         assert_eq!(estimated, app.count(table).await as f64, "{table}");
     }

@@ -185,6 +185,17 @@ async fn fresh_member(app: &TestApp, keys: &Keys, name: &str) -> Value {
         .clone()
 }
 
+/// A collaboration that `cluster` leads, made by an admin; its id.
+async fn collaboration_led_by(app: &TestApp, keys: &Keys, name: &str, cluster: &str) -> Value {
+    app.data_as(
+        Some(&keys.admin),
+        "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id } }",
+        json!({ "i": { "name": name, "programme": "Interreg Europe", "leadCluster": cluster } }),
+    )
+    .await["createCollaboration"]["id"]
+        .clone()
+}
+
 both!(
     a_steward_manages_the_organisations_of_their_region_outside_any_cluster,
     |app: TestApp| async move {
@@ -422,16 +433,10 @@ both!(
         assert!(secret[4..].starts_with(prefix));
         // Only the hash is stored.
         let stored = app
-            .db
-            .conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                app.db.backend(),
-                "SELECT secret_hash FROM api_key WHERE secret_hash <> '' ORDER BY id DESC"
-                    .to_owned(),
-            ))
-            .await
-            .expect("query")
-            .expect("row");
+            .sql_row(
+                "SELECT secret_hash FROM api_key WHERE secret_hash <> '' ORDER BY id DESC".into(),
+            )
+            .await;
         let hash: String = stored.try_get("", "secret_hash").expect("hash");
         assert_eq!(hash.len(), 64);
         assert!(!hash.contains(&secret[4..]));
@@ -885,14 +890,7 @@ async fn activity_writes(app: &TestApp, keys: &Keys) {
         // An event organised by a member organisation or by a collaboration the cluster leads
         // is the cluster's as well, and so is one with organisers of every kind.
         let member = fresh_member(app, keys, "Organising member").await;
-        let project = app
-            .data_as(
-                Some(&keys.admin),
-                "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id } }",
-                json!({ "i": { "name": "Organising project", "programme": "Interreg Europe", "leadCluster": own } }),
-            )
-            .await["createCollaboration"]["id"]
-            .clone();
+        let project = collaboration_led_by(app, keys, "Organising project", &own).await;
         for organisers in [
             json!({ "organisations": [member["id"]] }),
             json!({ "collaborations": [project] }),
@@ -1096,14 +1094,7 @@ both!(
             members
                 .push(fresh_member(&app, &keys, &format!("Co-organiser {i}")).await["id"].clone());
         }
-        let project = app
-            .data_as(
-                Some(&keys.admin),
-                "mutation($i: CreateCollaborationInput!) { createCollaboration(input: $i) { id } }",
-                json!({ "i": { "name": "Co-organised project", "programme": "Interreg Europe", "leadCluster": own } }),
-            )
-            .await["createCollaboration"]["id"]
-            .clone();
+        let project = collaboration_led_by(&app, &keys, "Co-organised project", &own).await;
         let mut used = Vec::new();
         for organisers in [
             json!({ "clusters": [own] }),

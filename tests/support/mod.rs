@@ -235,16 +235,23 @@ impl TestApp {
     /// Rows in a table, to show that a refused write changed nothing.
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
-            .db
+            .sql_row(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .await;
+        row.try_get("", "n").expect("n")
+    }
+
+    /// The first row of a statement sent to the database directly, for what GraphQL does not
+    /// show: the database's own state.
+    pub async fn sql_row(&self, sql: String) -> sea_orm::QueryResult {
+        self.db
             .conn
             .query_one_raw(sea_orm::Statement::from_string(
                 self.db.backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
+                sql.clone(),
             ))
             .await
-            .expect("count")
-            .expect("a row");
-        row.try_get("", "n").expect("n")
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|| panic!("{sql}: no row"))
     }
 
     /// POSTs a query that must fail and returns the first error's `extensions.code`.
