@@ -836,6 +836,16 @@ async fn offer(app: &TestApp, admin: &str, org: &Value, input: Value) -> Value {
         .clone()
 }
 
+/// The ids of the offers and needs that match `id`, best first.
+async fn matched(app: &TestApp, id: &Value) -> Vec<Value> {
+    app.data(MATCHES, json!({ "id": id })).await["node"]["matches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["offerNeed"]["id"].clone())
+        .collect()
+}
+
 both!(
     offers_meet_the_needs_of_other_clusters_with_every_score_explained,
     |app: TestApp| async move {
@@ -888,6 +898,44 @@ both!(
         );
         assert_eq!(at(&other_offer), None, "an offer does not answer an offer");
         assert!(matches.iter().all(|m| m["offerNeed"]["isOffer"] == false));
+
+        // Candidates follow every change: a need no longer valid drops out, and comes back when
+        // it is valid again; an offer made a need answers the offer.
+        let update =
+            "mutation($i: UpdateOfferNeedInput!) { updateOfferNeed(input: $i) { version } }";
+        // Its last day passes (a write cannot set a day in the past).
+        {
+            use sea_orm::ConnectionTrait;
+            app.db
+                .conn
+                .execute_unprepared(
+                    "UPDATE offer_need SET valid_until = '2020-01-01' \
+                     WHERE title = 'Recycled ropes for our climbing walls'",
+                )
+                .await
+                .expect("expire");
+        }
+        assert!(
+            !matched(&app, &ropes).await.contains(&wanted),
+            "an expired need is no match"
+        );
+        app.data_as(
+            Some(&admin),
+            update,
+            json!({ "i": { "id": wanted, "version": 1, "validUntil": "2099-12-31" } }),
+        )
+        .await;
+        assert_eq!(matched(&app, &ropes).await.first(), Some(&wanted));
+        app.data_as(
+            Some(&admin),
+            update,
+            json!({ "i": { "id": other_offer, "version": 1, "kind": "BUSINESS_REQUEST" } }),
+        )
+        .await;
+        assert!(
+            matched(&app, &ropes).await.contains(&other_offer),
+            "made a need, it answers the offer"
+        );
 
         // The best match, explained part by part.
         let best = &matches[0];

@@ -18,6 +18,8 @@ mod m20261123_000012_search_name_documents;
 mod m20261124_000013_membership_by_organisation;
 mod m20261124_000014_membership_pages_covering;
 mod m20261125_000015_analyze_reference_tables;
+mod m20261125_000016_match_candidates_by_side;
+mod statements;
 
 /// Every migration of the directory, in the order they apply.
 pub struct Migrator;
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000013_membership_by_organisation::Migration),
             Box::new(m20261124_000014_membership_pages_covering::Migration),
             Box::new(m20261125_000015_analyze_reference_tables::Migration),
+            Box::new(m20261125_000016_match_candidates_by_side::Migration),
         ]
     }
 }

@@ -3,8 +3,8 @@
 //! these themes in this country" is one range of one index instead of a probe into `event` for
 //! every event of the theme (docs/benchmarks.md, Q4).
 
+use crate::statements::Statements;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -64,17 +64,12 @@ const SQLITE_DOWN: &[&str] = &[
     "ALTER TABLE event_theme DROP COLUMN ends_at",
 ];
 
-async fn run(manager: &SchemaManager<'_>, postgres: &[&str], sqlite: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    let statements = match db.get_database_backend() {
-        DbBackend::Postgres => postgres,
-        _ => sqlite,
-    };
-    for sql in statements {
-        db.execute_unprepared(sql).await?;
-    }
-    Ok(())
-}
+const SQL: Statements = Statements {
+    postgres_up: POSTGRES_UP,
+    postgres_down: POSTGRES_DOWN,
+    sqlite_up: SQLITE_UP,
+    sqlite_down: SQLITE_DOWN,
+};
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -85,10 +80,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, POSTGRES_UP, SQLITE_UP).await
+        SQL.up(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, POSTGRES_DOWN, SQLITE_DOWN).await
+        SQL.down(manager).await
     }
 }

@@ -477,38 +477,48 @@ pub async fn matches(
     let other_side: Vec<_> = <crate::domain::OfferNeedKind as sea_orm::Iterable>::iter()
         .filter(|k| k.is_offer() != subject.kind.is_offer())
         .collect();
-    let mut open = Cond::all()
-        .add(col("offer_need", "kind").is_in(other_side.iter().map(sea_orm::ActiveEnum::to_value)))
-        .add(col("offer_need", "organisation_id").ne(subject.organisation_id))
-        .add(
-            Cond::any()
-                .add(col("offer_need", "valid_until").is_null())
-                .add(col("offer_need", "valid_until").gte(Utc::now().date_naive())),
-        );
-    if !my_clusters.is_empty() {
-        // Asked through the index on `(organisation_id, cluster_id)`: one descent per candidate.
-        // SQLite would rather take the unique index on `(cluster_id, organisation_id)`, one
-        // descent per cluster of the subject, each elsewhere in the index; a unary `+` keeps it
-        // from using an index for the clusters' column.
-        let cluster = match backend {
-            DbBackend::Sqlite => Expr::cust(r#"+"membership"."cluster_id""#),
-            _ => col("membership", "cluster_id"),
+    // Open counterparts, as a condition on `table`: `offer_need` itself, or `offer_need_theme`,
+    // whose rows carry their offer's or need's side, organisation and validity (migration 16).
+    let open = |table: &'static str| {
+        let side = if table == "offer_need" {
+            col(table, "kind").is_in(other_side.iter().map(sea_orm::ActiveEnum::to_value))
+        } else {
+            col(table, "offer").eq(!subject.kind.is_offer())
         };
-        open = open.add(
-            Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(Alias::new("membership"))
-                    .and_where(
-                        col("membership", "organisation_id")
-                            .equals((Alias::new("offer_need"), Alias::new("organisation_id"))),
-                    )
-                    .and_where(cluster.is_in(my_clusters))
-                    .to_owned(),
-            )
-            .not(),
-        );
-    }
+        let mut open = Cond::all()
+            .add(side)
+            .add(col(table, "organisation_id").ne(subject.organisation_id))
+            .add(
+                Cond::any()
+                    .add(col(table, "valid_until").is_null())
+                    .add(col(table, "valid_until").gte(Utc::now().date_naive())),
+            );
+        if !my_clusters.is_empty() {
+            // Asked through the index on `(organisation_id, cluster_id)`: one descent per
+            // candidate. SQLite would rather take the unique index on `(cluster_id,
+            // organisation_id)`, one descent per cluster of the subject, each elsewhere in the
+            // index; a unary `+` keeps it from using an index for the clusters' column.
+            let cluster = match backend {
+                DbBackend::Sqlite => Expr::cust(r#"+"membership"."cluster_id""#),
+                _ => col("membership", "cluster_id"),
+            };
+            open = open.add(
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::val(1))
+                        .from(Alias::new("membership"))
+                        .and_where(
+                            col("membership", "organisation_id")
+                                .equals((Alias::new(table), Alias::new("organisation_id"))),
+                        )
+                        .and_where(cluster.is_in(my_clusters.iter().copied()))
+                        .to_owned(),
+                )
+                .not(),
+            );
+        }
+        open
+    };
     // The newest open counterparts on each of the subject's themes, ranked by themes shared
     // (then newest first); reading a bounded number per theme keeps the work of one match
     // independent of how many offers and needs the directory holds.
@@ -520,19 +530,16 @@ pub async fn matches(
             .from(Alias::new("theme"))
             .and_where(col("theme", "slug").eq(slug))
             .to_owned();
+        // From the index on `(theme_id, offer, offer_need_id, organisation_id, valid_until)`
+        // alone: no visit to `offer_need` for a candidate, nor for the subject's own side.
         Query::select()
-            .column((Alias::new("offer_need"), Alias::new("id")))
+            .expr_as(col("offer_need_theme", "offer_need_id"), Alias::new("id"))
             .from(Alias::new("offer_need_theme"))
-            .inner_join(
-                Alias::new("offer_need"),
-                col("offer_need", "id")
-                    .equals((Alias::new("offer_need_theme"), Alias::new("offer_need_id"))),
-            )
             .and_where(
                 col("offer_need_theme", "theme_id")
                     .eq(Expr::SubQuery(None, Box::new(theme_id.into()))),
             )
-            .cond_where(open.clone())
+            .cond_where(open("offer_need_theme"))
             .order_by(
                 (Alias::new("offer_need_theme"), Alias::new("offer_need_id")),
                 sea_orm::Order::Desc,
@@ -574,7 +581,7 @@ pub async fn matches(
         let recent = Query::select()
             .column((Alias::new("offer_need"), Alias::new("id")))
             .from(Alias::new("offer_need"))
-            .cond_where(open)
+            .cond_where(open("offer_need"))
             .order_by(
                 (Alias::new("offer_need"), Alias::new("id")),
                 sea_orm::Order::Desc,
