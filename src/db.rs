@@ -15,7 +15,7 @@ mod rank;
 pub use kept::Kept;
 
 /// The database the server works on, with a running count of the statements sent to it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Database {
     /// The SeaORM connection pool: for transactions, streams and migrations.
     pub conn: DatabaseConnection,
@@ -25,15 +25,58 @@ pub struct Database {
     /// SQLite takes one writer at a time; writes of this process queue here instead of failing
     /// with `SQLITE_BUSY` when two transactions upgrade to writing at once.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    record: kept::Record,
+    /// How many connections each of the server's workers keeps for its reads; empty when the
+    /// pool's own connections are kept ([`Self::connect_for_workers`]).
+    shares: Arc<[u32]>,
+    /// The workers' reads, for counting their connections.
+    workers: Arc<std::sync::Mutex<Vec<Kept>>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .field("reads", &self.reads)
+            .field("shares", &self.shares)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Database {
     /// Opens the pool. SQLite files are created when missing and run in WAL mode with full
     /// synchronous commits and foreign keys on.
     pub async fn connect(url: &str, max_connections: u32) -> AppResult<Self> {
+        Self::connect_for_workers(url, max_connections, 1).await
+    }
+
+    /// Opens the pool for a server whose `workers` each run a runtime of their own: the
+    /// connections kept for reads are shared out between the workers, each opening its own
+    /// from its runtime ([`Self::for_worker`]), so that a worker's statements are sent and
+    /// answered on its own thread. The shared pool keeps the connections reserved for
+    /// transactions (and on PostgreSQL the live-change listener's); `max_connections` bounds
+    /// them all together.
+    pub async fn connect_for_workers(
+        url: &str,
+        max_connections: u32,
+        workers: usize,
+    ) -> AppResult<Self> {
+        let max_connections = max_connections.max(1);
+        let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+        // The pool keeps one connection for transactions, and on PostgreSQL one more that the
+        // live-change listener holds for good (`services::live`).
+        let reserved = if postgres { 2 } else { 1 };
+        let (pooled, shares) = match u32::try_from(workers) {
+            Ok(workers @ 2..) if max_connections > reserved => {
+                let spare = max_connections - reserved;
+                let share = |i: u32| spare / workers + u32::from(i < spare % workers);
+                (reserved, (0..workers).map(share).collect())
+            }
+            _ => (max_connections, Vec::new()),
+        };
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(max_connections.max(1))
+            .max_connections(pooled)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             // A ping before every checkout doubled the round trips of a one-statement query;
@@ -65,21 +108,100 @@ impl Database {
         });
         let on_pool = record.clone();
         conn.set_metric_callback(move |info| on_pool(&info.statement.sql, info.elapsed));
-        // The pool keeps one connection for transactions, and on PostgreSQL one more that the
-        // live-change listener holds for good (`services::live`).
         let backend = conn.get_database_backend();
-        let reserved = match backend {
-            DbBackend::Postgres => 2,
-            _ => 1,
-        };
-        let reads = Kept::new(conn.clone(), max_connections, reserved, record);
+        let reads = Kept::new(conn.clone(), pooled, reserved, record.clone());
         let writer = (backend == DbBackend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             conn,
             reads,
             statements,
             writer,
+            record,
+            shares: shares.into(),
+            workers: Default::default(),
         })
+    }
+
+    /// The database as worker `index` of the server uses it: its reads on connections it opens
+    /// itself, from its own runtime, up to its share; transactions on the shared pool. Called on
+    /// the worker's thread. Without a share (one worker, or too few connections to share out)
+    /// the worker reads through the shared pool.
+    pub fn for_worker(&self, index: usize) -> Self {
+        let permits = self.shares.get(index).copied().unwrap_or(0);
+        if permits == 0 {
+            return self.clone();
+        }
+        let mut own = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+                    pool.options()
+                        .clone()
+                        .max_connections(permits)
+                        .min_connections(0)
+                        .connect_lazy_with((*pool.connect_options()).clone()),
+                )
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                    pool.options()
+                        .clone()
+                        .max_connections(permits)
+                        .min_connections(0)
+                        .connect_lazy_with((*pool.connect_options()).clone()),
+                )
+            }
+        };
+        let record = self.record.clone();
+        own.set_metric_callback(move |info| record(&info.statement.sql, info.elapsed));
+        let reads = Kept::keeping_from(
+            own,
+            self.conn.clone(),
+            permits as usize,
+            self.record.clone(),
+        );
+        self.workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(reads.clone());
+        Self {
+            reads,
+            ..self.clone()
+        }
+    }
+
+    /// The connections open to the database, and how many of them wait for work: the shared
+    /// pool's and every worker's.
+    pub fn connections(&self) -> (u32, usize) {
+        let (mut open, mut idle) = match self.backend() {
+            DbBackend::Postgres => {
+                let p = self.conn.get_postgres_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            _ => {
+                let p = self.conn.get_sqlite_connection_pool();
+                (p.size(), p.num_idle())
+            }
+        };
+        // sqlx counts its idle connections in an atomic that can wrap below zero for a moment,
+        // so its count is held to the pool's size. Connections kept out of the pool between
+        // statements wait for work as much as its own.
+        idle = idle.min(open as usize);
+        if self.shares.is_empty() {
+            idle += self.reads.idle();
+        }
+        for worker in self
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let (o, i) = worker.counts();
+            open += o;
+            idle += i;
+        }
+        (open, idle)
     }
 
     /// Waits for this process's turn to write (SQLite); nothing to wait for on PostgreSQL.

@@ -867,3 +867,66 @@ both!(
         assert!(open <= 3, "{open} connections open");
     }
 );
+
+both!(
+    workers_share_the_port_and_the_connections,
+    |app: TestApp| async move {
+        // Two workers, each with its own socket on the one port and its own share of the
+        // connections: every new connection is answered, whichever socket the kernel hands it
+        // to, and the workers' connections with the shared pool's stay within the limit.
+        for workers in [2, 1] {
+            let mut args = support::serve_args();
+            args.max_connections = 6;
+            args.workers = workers;
+            let server = std::sync::Arc::new(support::spawn_with(&app.database_url, args).await);
+            let clusters = server.count("cluster").await.min(5);
+            let mut tasks = Vec::new();
+            for _ in 0..32 {
+                let server = server.clone();
+                tasks.push(tokio::spawn(async move {
+                    // A client of its own: a new connection for each request.
+                    let client = reqwest::Client::builder()
+                        .pool_max_idle_per_host(0)
+                        .build()
+                        .expect("client");
+                    let d: Value = client
+                        .post(server.url("/graphql"))
+                        .json(&json!({ "query": "{ clusters(first: 5) { nodes { name memberships(first: 3) { nodes { organisation { name } } } } } }" }))
+                        .send()
+                        .await
+                        .expect("request")
+                        .json()
+                        .await
+                        .expect("json");
+                    assert!(d["errors"].is_null(), "{d}");
+                    d["data"]["clusters"]["nodes"].as_array().map(Vec::len)
+                }));
+            }
+            for t in tasks {
+                assert_eq!(
+                    t.await.expect("request task"),
+                    usize::try_from(clusters).ok()
+                );
+            }
+            let metrics = server
+                .client
+                .get(server.url("/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            let open = metric(&metrics, "cluster_directory_db_pool_connections");
+            // The reads ran on connections the workers keep: more than the shared pool's own.
+            let reserved = match server.db.backend() {
+                sea_orm::DbBackend::Postgres => 2,
+                _ => 1,
+            };
+            assert!(
+                open > reserved && open <= 6,
+                "{workers} worker(s): {open} connections open"
+            );
+        }
+    }
+);

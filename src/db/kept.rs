@@ -74,13 +74,25 @@ impl Kept {
         record: Record,
     ) -> Self {
         let permits = max_connections.saturating_sub(reserved) as usize;
-        let conns = match pool.get_database_backend() {
+        Self::keeping_from(pool.clone(), pool, permits, record)
+    }
+
+    /// Keeps up to `permits` connections of `own` out of it between statements, while
+    /// statements that write, and every statement when `permits` is 0, go to `pool`: a server
+    /// worker's reads, on connections of a pool of its own (see [`super::Database::for_worker`]).
+    pub fn keeping_from(
+        own: DatabaseConnection,
+        pool: DatabaseConnection,
+        permits: usize,
+        record: Record,
+    ) -> Self {
+        let conns = match own.get_database_backend() {
             _ if permits == 0 => Conns::None,
             DbBackend::Postgres => {
-                Conns::Postgres(Idle::new(pool.get_postgres_connection_pool(), permits))
+                Conns::Postgres(Idle::new(own.get_postgres_connection_pool(), permits))
             }
             DbBackend::Sqlite => {
-                Conns::Sqlite(Idle::new(pool.get_sqlite_connection_pool(), permits))
+                Conns::Sqlite(Idle::new(own.get_sqlite_connection_pool(), permits))
             }
             _ => Conns::None,
         };
@@ -88,6 +100,16 @@ impl Kept {
             conns: Arc::new(conns),
             pool,
             record,
+        }
+    }
+
+    /// The connections of the pool whose connections are kept here, open and waiting for work
+    /// (in the pool or kept here); none when statements go to the shared pool.
+    pub fn counts(&self) -> (u32, usize) {
+        match &*self.conns {
+            Conns::Postgres(i) => i.counts(),
+            Conns::Sqlite(i) => i.counts(),
+            Conns::None => (0, 0),
         }
     }
 
@@ -143,6 +165,14 @@ where
 
     fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// The pool's size, and its idle connections with those kept here. sqlx counts its idle
+    /// connections in an atomic that can wrap below zero for a moment, so its count is held to
+    /// the pool's size.
+    fn counts(&self) -> (u32, usize) {
+        let size = self.pool.size();
+        (size, self.pool.num_idle().min(size as usize) + self.len())
     }
 
     /// Keeps `conn` for the next statement, unless the pool is closing: then it goes back to

@@ -149,22 +149,8 @@ pub async fn record(State(metrics): State<Metrics>, request: Request, next: Next
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<super::AppState>) -> Response {
     let m = &state.metrics;
-    let conn = &state.db.conn;
-    let (size, idle) = match conn.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            let p = conn.get_postgres_connection_pool();
-            (p.size(), p.num_idle())
-        }
-        _ => {
-            let p = conn.get_sqlite_connection_pool();
-            (p.size(), p.num_idle())
-        }
-    };
+    let (size, idle) = state.db.connections();
     m.pool_connections.set(i64::from(size));
-    // sqlx counts its idle connections in an atomic that can wrap below zero for a moment, so
-    // its count is held to the pool's size. Connections kept out of the pool between statements
-    // wait for work as much as its own.
-    let idle = idle.min(size as usize) + state.db.reads.idle();
     m.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {

@@ -125,6 +125,7 @@ pub fn serve_args() -> ServeArgs {
         rate_limit_key: 100_000_000,
         rate_limit_window_secs: 60,
         trusted_proxies: Vec::new(),
+        workers: 0,
     }
 }
 
