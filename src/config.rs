@@ -175,21 +175,17 @@ pub struct ServeArgs {
     /// between database processes (docs/benchmarks.md).
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub max_connections: u32,
-    /// Threads that serve requests, each running its own single-threaded runtime with its own
-    /// listening socket on the port (`SO_REUSEPORT`, Linux) and its own share of the database
-    /// connections; 0 (the default) starts one per core. Elsewhere than on Linux, or with 1, one
-    /// socket is served by a runtime whose threads share the work.
+    /// Threads that serve requests, each running a single-threaded runtime of its own, with its
+    /// own share of the database connections; each new connection goes to the one serving the
+    /// fewest. 0 (the default) starts one per core; 1 serves on one runtime whose threads (one
+    /// per core) share the work.
     #[arg(long, env = "WORKERS", default_value_t = 0)]
     pub workers: usize,
 }
 
 impl ServeArgs {
-    /// How many workers serve requests: `workers`, or one per core when it is 0; always 1
-    /// where sockets cannot share a port.
+    /// How many workers serve requests: `workers`, or one per core when it is 0.
     pub fn worker_count(&self) -> usize {
-        if !cfg!(target_os = "linux") {
-            return 1;
-        }
         match self.workers {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
