@@ -68,9 +68,14 @@ impl Database {
         let reserved = if postgres { 2 } else { 1 };
         let (pooled, shares) = match u32::try_from(workers) {
             Ok(workers @ 2..) if max_connections > reserved => {
+                // Transactions take a worker's share beside the reserved connection: handed
+                // from one writer to the next through busy workers, one connection kept every
+                // other writer waiting.
                 let spare = max_connections - reserved;
+                let writes = spare / (workers + 1);
+                let spare = spare - writes;
                 let share = |i: u32| spare / workers + u32::from(i < spare % workers);
-                (reserved, (0..workers).map(share).collect())
+                (reserved + writes, (0..workers).map(share).collect())
             }
             _ => (max_connections, Vec::new()),
         };

@@ -70,6 +70,10 @@ impl Application {
             bus: crate::services::live::EventBus::new(&db),
             cache_max_age: args.cache_max_age,
             documents: Default::default(),
+            shared: (workers > 1).then(|| crate::http::Shared {
+                runtime: tokio::runtime::Handle::current(),
+                db: db.clone(),
+            }),
         };
         Ok(Self {
             listener,

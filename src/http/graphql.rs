@@ -365,6 +365,55 @@ async fn execute(
 ) -> axum::response::Response {
     // Parsed once, for the GET rule, the limits and the execution.
     let doc = state.documents.parse(&query);
+    let mutation = doc
+        .as_ref()
+        .and_then(|d| super::cost::operation(d, params.operation_name.as_deref()))
+        .is_some_and(|op| op.ty == OperationType::Mutation);
+    let asked = Asked { query, doc, params };
+    match &state.shared {
+        // A worker's runtime serves its connections' requests in turn, a statement's answer
+        // waiting for every other ready request to be polled once; a write, several statements
+        // long and holding SQLite's writer turn through them, waited that long for each.
+        Some(shared) if mutation && !over_get => {
+            let state = AppState {
+                db: shared.db.clone(),
+                shared: None,
+                ..state.clone()
+            };
+            let headers = headers.clone();
+            let ran = shared.runtime.spawn(async move {
+                execute_parsed(&state, peer, &headers, asked, media, over_get).await
+            });
+            ran.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "a mutation's task failed");
+                request_error(
+                    media,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal server error",
+                )
+            })
+        }
+        _ => execute_parsed(state, peer, headers, asked, media, over_get).await,
+    }
+}
+
+/// What a request asks for: its document, parsed when it parses, and its parameters.
+struct Asked {
+    query: String,
+    doc: Option<async_graphql::parser::types::ExecutableDocument>,
+    params: Params,
+}
+
+async fn execute_parsed(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    asked: Asked,
+    media: Media,
+    over_get: bool,
+) -> axum::response::Response {
+    let Asked { query, doc, params } = asked;
     let operation = doc
         .as_ref()
         .and_then(|d| super::cost::operation(d, params.operation_name.as_deref()));

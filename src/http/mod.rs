@@ -47,6 +47,20 @@ pub struct AppState {
     pub cache_max_age: u32,
     /// Documents already parsed.
     pub documents: documents::Documents,
+    /// Where mutations run when worker threads serve the requests (`crate::workers`); `None`
+    /// when requests are served on the runtime the server started on.
+    pub shared: Option<Shared>,
+}
+
+/// The runtime the server started on, with the shared pool, where mutations run when worker
+/// threads serve the requests: there they do not wait their turn behind every request a
+/// worker has in hand for each of their statements.
+#[derive(Clone)]
+pub struct Shared {
+    /// The runtime's handle.
+    pub runtime: tokio::runtime::Handle,
+    /// The database with the shared pool's connections.
+    pub db: Database,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
