@@ -137,26 +137,13 @@ impl Database {
             return self.clone();
         }
         let mut own = match self.backend() {
-            DbBackend::Postgres => {
-                let pool = self.conn.get_postgres_connection_pool();
-                sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-                    pool.options()
-                        .clone()
-                        .max_connections(permits)
-                        .min_connections(0)
-                        .connect_lazy_with((*pool.connect_options()).clone()),
-                )
-            }
-            _ => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
-                    pool.options()
-                        .clone()
-                        .max_connections(permits)
-                        .min_connections(0)
-                        .connect_lazy_with((*pool.connect_options()).clone()),
-                )
-            }
+            DbBackend::Postgres => sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+                pool_like(self.conn.get_postgres_connection_pool(), permits),
+            ),
+            _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool_like(
+                self.conn.get_sqlite_connection_pool(),
+                permits,
+            )),
         };
         let record = self.record.clone();
         own.set_metric_callback(move |info| record(&info.statement.sql, info.elapsed));
@@ -251,4 +238,17 @@ impl Database {
         self.conn.execute_unprepared("SELECT 1").await?;
         Ok(())
     }
+}
+
+/// A pool opening connections as `pool` does, at most `max`, none kept open for their own sake.
+/// Its connections are opened on the runtime that asks for them first.
+fn pool_like<DB: sea_orm::sqlx::Database>(
+    pool: &sea_orm::sqlx::Pool<DB>,
+    max: u32,
+) -> sea_orm::sqlx::Pool<DB> {
+    pool.options()
+        .clone()
+        .max_connections(max)
+        .min_connections(0)
+        .connect_lazy_with((*pool.connect_options()).clone())
 }
