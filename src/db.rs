@@ -68,14 +68,13 @@ impl Database {
         let reserved = if postgres { 2 } else { 1 };
         let (pooled, shares) = match u32::try_from(workers) {
             Ok(workers @ 2..) if max_connections > reserved => {
-                // Transactions take a worker's share beside the reserved connection: handed
-                // from one writer to the next through busy workers, one connection kept every
-                // other writer waiting.
+                // Each worker takes an equal share, and transactions what is left beside the
+                // reserved connections (at least a worker's share): a worker with fewer
+                // connections than another kept its requests waiting longer.
                 let spare = max_connections - reserved;
-                let writes = spare / (workers + 1);
-                let spare = spare - writes;
-                let share = |i: u32| spare / workers + u32::from(i < spare % workers);
-                (reserved + writes, (0..workers).map(share).collect())
+                let share = spare / (workers + 1);
+                let writes = spare - share * workers;
+                (reserved + writes, vec![share; workers as usize])
             }
             _ => (max_connections, Vec::new()),
         };
